@@ -1,0 +1,17 @@
+/* agent.h - the running daemon: privileged setup, then one event loop.
+ *
+ * Contract: agent_run() owns every piece of runtime state in one
+ * struct agent (no other mutable globals). It resolves interfaces,
+ * installs the rules, binds the input, opens the forwarder, then loops
+ * on epoll over the input socket and a signalfd until SIGTERM/SIGINT.
+ * Returns an exit code from enum pmtud_exit; on every path out, the
+ * table is removed and sockets closed.
+ */
+#ifndef PMTUD_AGENT_H
+#define PMTUD_AGENT_H
+
+#include "conf.h"
+
+int agent_run(const struct pmtud_conf *c, const char *config_path);
+
+#endif

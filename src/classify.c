@@ -1,0 +1,505 @@
+/* classify.c - decide whether one captured packet is a PTB to forward.
+ *
+ * Check order (first failing check wins; cheap and common first):
+ *
+ *  1. l2_broadcast     Ethernet hwhdr with dst ff:ff:ff:ff:ff:ff: a copy
+ *                      another agent broadcast. The common loop case, and
+ *                      decided without touching the packet.
+ *  2. truncated        empty packet (no version nibble).
+ *  3. bad_ip           EtherType (hwhdr, through up to two VLAN tags, or
+ *                      hw_protocol) names the other IP version.
+ *  4. outer IP         bad_ip: version not 4/6, IHL < 5, total length <
+ *                      IHL*4, IPv6 payload length 0 (jumbo), hop-by-hop
+ *                      not first;
+ *                      truncated: header, IHL*4, total/payload length or
+ *                      an outer IPv6 extension header past the buffer;
+ *                      fragment: MF or offset (IPv4), fragment header (v6);
+ *                      not_icmp: protocol / next header not ICMP(v6) after
+ *                      up to OUTER_MAX_EXTHDR hop-by-hop/routing/dstopts.
+ *                      From here the packet ends at its total length.
+ *  5. truncated        ICMP header (8 bytes) past the packet end.
+ *  6. not_ptb          type/code other than 3/4 (v4) or 2/0 (v6).
+ *  7. denied_source    outer source is a peer or one of our addresses.
+ *  8. bad_mtu          v4: 0 or below max(68, min_mtu4); v6: below 1280;
+ *                      both: above max_mtu (0 = no upper bound).
+ *  9. quoted packet    quote_bad: not the outer family, IHL < 5;
+ *                      quote_truncated: inner header + 8 bytes of L4 (or
+ *                      an IPv6 extension header) past the packet end;
+ *                      quote_exthdr: IPv6 non-first fragment, misplaced
+ *                      hop-by-hop, or more than QUOTE_MAX_EXTHDR headers.
+ * 10. dst_mismatch     outer dst != quoted src: a genuine PTB goes back to
+ *                      the sender of the packet it quotes.
+ * 11. quote_proto      port filter set but the quoted L4 has no ports
+ *                      (not TCP/UDP/SCTP/DCCP/UDP-Lite, IPv6 ESP/none/
+ *                      unknown header, or a non-first IPv4 fragment).
+ * 12. port_filtered    quoted source port (our service) not in the list.
+ *
+ * Fields are read byte-wise (the buffer may be unaligned) and never as
+ * structs. The ICMP checksum is not verified: the kernel that finally
+ * receives the forwarded copy does, and a bad one only costs a drop there.
+ */
+#include "config.h"
+#include <linux/if_ether.h>
+#include <net/if_arp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "classify.h"
+
+#define ICMP_HLEN		8
+#define IP4_HLEN		20
+#define IP6_HLEN		40
+#define L4_MIN			8	/* RFC 792: quote >= 64 bits of L4 */
+#define ICMP4_UNREACH		3
+#define ICMP4_FRAG_NEEDED	4
+#define ICMP6_PTB		2
+#define IP4_MIN_MTU		68	/* RFC 791 */
+#define IP6_MIN_MTU		1280	/* RFC 8200, RFC 8201 */
+#define QUOTE_MAX_EXTHDR	8	/* real chains are 0-3 headers long */
+#define OUTER_MAX_EXTHDR	8
+
+static const char *const reason_names[REASON_MAX] = {
+	[REASON_FORWARD] = "forward",
+	[REASON_TRUNCATED] = "truncated",
+	[REASON_BAD_IP] = "bad_ip",
+	[REASON_FRAGMENT] = "fragment",
+	[REASON_NOT_ICMP] = "not_icmp",
+	[REASON_NOT_PTB] = "not_ptb",
+	[REASON_BAD_MTU] = "bad_mtu",
+	[REASON_QUOTE_TRUNCATED] = "quote_truncated",
+	[REASON_QUOTE_BAD] = "quote_bad",
+	[REASON_QUOTE_EXTHDR] = "quote_exthdr",
+	[REASON_QUOTE_PROTO] = "quote_proto",
+	[REASON_PORT] = "port_filtered",
+	[REASON_DST_MISMATCH] = "dst_mismatch",
+	[REASON_L2_BROADCAST] = "l2_broadcast",
+	[REASON_DENIED_SOURCE] = "denied_source",
+};
+
+const char *classify_reason_name(enum classify_reason r)
+{
+	if ((unsigned)r >= REASON_MAX)
+		return "unknown";
+	return reason_names[r];
+}
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void set_addr(struct pmtud_addr *a, uint8_t family,
+			    const uint8_t *p)
+{
+	a->family = family;
+	memcpy(a->a, p, family == AF_INET ? 4 : 16);
+}
+
+/* Compares only the address bytes: does not rely on zero padding. */
+static inline bool addr_eq(const struct pmtud_addr *x,
+			   const struct pmtud_addr *y)
+{
+	return x->family == y->family &&
+	       memcmp(x->a, y->a, x->family == AF_INET ? 4 : 16) == 0;
+}
+
+/* The ICMP error must come from the other family's stack otherwise. */
+static inline bool ethertype_mismatch(uint16_t et, unsigned version)
+{
+	return (et == ETH_P_IP && version != 4) ||
+	       (et == ETH_P_IPV6 && version != 6);
+}
+
+/* Ethernet hwhdr: is it a broadcast copy, and which EtherType does it
+ * carry past at most two VLAN tags (0 if unknown or cut short)? A
+ * header shorter than Ethernet's, or of another link type, is ignored. */
+static bool l2_parse(const struct pkt_meta *m, uint16_t *et)
+{
+	static const uint8_t bcast[ETH_ALEN] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+	};
+	const uint8_t *h = m->hwhdr;
+	size_t off = 2 * ETH_ALEN;
+	uint16_t t;
+
+	*et = 0;
+	if (!h || m->hwhdr_len < ETH_HLEN ||
+	    (m->hwtype != 0 && m->hwtype != ARPHRD_ETHER))
+		return false;
+	t = rd16(h + off);
+	for (int i = 0; i < 2 && (t == ETH_P_8021Q || t == ETH_P_8021AD); i++) {
+		off += 4;	/* TPID + TCI; inner type follows */
+		if (off + 2 > m->hwhdr_len)
+			return memcmp(h, bcast, ETH_ALEN) == 0;
+		t = rd16(h + off);
+	}
+	if (t != ETH_P_8021Q && t != ETH_P_8021AD)
+		*et = t;
+	return memcmp(h, bcast, ETH_ALEN) == 0;
+}
+
+/* Outer IPv4: on success the ICMP message is pkt[*icmp, *end). */
+static enum classify_reason outer4(const uint8_t *p, size_t len,
+				   struct ptb_info *out, size_t *icmp,
+				   size_t *end)
+{
+	size_t hl, tot;
+
+	if (len < IP4_HLEN)
+		return REASON_TRUNCATED;
+	hl = (size_t)(p[0] & 0x0f) * 4;
+	if (hl < IP4_HLEN)
+		return REASON_BAD_IP;
+	if (hl > len)
+		return REASON_TRUNCATED;
+	tot = rd16(p + 2);
+	if (tot < hl)
+		return REASON_BAD_IP;
+	if (tot > len)
+		return REASON_TRUNCATED;
+	out->family = AF_INET;
+	set_addr(&out->outer_src, AF_INET, p + 12);
+	set_addr(&out->outer_dst, AF_INET, p + 16);
+	if (rd16(p + 6) & 0x3fff)	/* MF or fragment offset */
+		return REASON_FRAGMENT;
+	if (p[9] != IPPROTO_ICMP)
+		return REASON_NOT_ICMP;
+	*icmp = hl;
+	*end = tot;
+	return REASON_FORWARD;
+}
+
+/* Outer IPv6: hop-by-hop, routing and destination options may precede
+ * ICMPv6 on a legitimate PTB; anything else is not one we handle. */
+static enum classify_reason outer6(const uint8_t *p, size_t len,
+				   struct ptb_info *out, size_t *icmp,
+				   size_t *end)
+{
+	size_t off = IP6_HLEN, plen;
+	uint8_t nh;
+
+	if (len < IP6_HLEN)
+		return REASON_TRUNCATED;
+	plen = rd16(p + 4);
+	if (plen == 0)		/* jumbogram: not a PTB */
+		return REASON_BAD_IP;
+	if (plen + IP6_HLEN > len)
+		return REASON_TRUNCATED;
+	*end = plen + IP6_HLEN;
+	out->family = AF_INET6;
+	set_addr(&out->outer_src, AF_INET6, p + 8);
+	set_addr(&out->outer_dst, AF_INET6, p + 24);
+	nh = p[6];
+	for (int n = 0; nh != IPPROTO_ICMPV6; n++) {
+		switch (nh) {
+		case IPPROTO_HOPOPTS:
+			if (n != 0)
+				return REASON_BAD_IP;
+			/* fall through */
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			if (n == OUTER_MAX_EXTHDR)
+				return REASON_NOT_ICMP;
+			if (off + 2 > *end)
+				return REASON_TRUNCATED;
+			nh = p[off];
+			off += ((size_t)p[off + 1] + 1) * 8;
+			if (off > *end)
+				return REASON_TRUNCATED;
+			break;
+		case IPPROTO_FRAGMENT:
+			return REASON_FRAGMENT;
+		default:
+			return REASON_NOT_ICMP;
+		}
+	}
+	*icmp = off;
+	return REASON_FORWARD;
+}
+
+static bool l4_has_ports(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
+	case IPPROTO_UDPLITE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Quoted IPv4 header at q (qlen bytes up to the packet end). *l4 is set
+ * to the L4 offset, or left at SIZE_MAX when the quote holds no L4
+ * header (a non-first fragment: its first bytes are data, not ports). */
+static enum classify_reason quote4(const uint8_t *q, size_t qlen,
+				   struct ptb_info *out, size_t *l4)
+{
+	size_t hl;
+
+	if (qlen < 1)
+		return REASON_QUOTE_TRUNCATED;
+	if (q[0] >> 4 != 4)
+		return REASON_QUOTE_BAD;
+	if (qlen < IP4_HLEN)
+		return REASON_QUOTE_TRUNCATED;
+	hl = (size_t)(q[0] & 0x0f) * 4;
+	if (hl < IP4_HLEN)
+		return REASON_QUOTE_BAD;
+	set_addr(&out->quoted_src, AF_INET, q + 12);
+	set_addr(&out->quoted_dst, AF_INET, q + 16);
+	out->quoted_proto = q[9];
+	if (hl + L4_MIN > qlen)
+		return REASON_QUOTE_TRUNCATED;
+	if ((rd16(q + 6) & 0x1fff) == 0)
+		*l4 = hl;
+	return REASON_FORWARD;
+}
+
+/* Quoted IPv6 header and extension chain. Each header's length is
+ * bounds-checked before it is skipped, so an extension header is never
+ * taken for a port. Stops at the first non-extension next header. */
+static enum classify_reason quote6(const uint8_t *q, size_t qlen,
+				   struct ptb_info *out, size_t *l4)
+{
+	size_t off = IP6_HLEN;
+	uint8_t nh;
+
+	if (qlen < 1)
+		return REASON_QUOTE_TRUNCATED;
+	if (q[0] >> 4 != 6)
+		return REASON_QUOTE_BAD;
+	if (qlen < IP6_HLEN)
+		return REASON_QUOTE_TRUNCATED;
+	set_addr(&out->quoted_src, AF_INET6, q + 8);
+	set_addr(&out->quoted_dst, AF_INET6, q + 24);
+	nh = q[6];
+	for (int n = 0;; n++) {
+		size_t hlen;
+
+		switch (nh) {
+		case IPPROTO_HOPOPTS:
+			if (n != 0)	/* RFC 8200 4.1: only first */
+				return REASON_QUOTE_EXTHDR;
+			/* fall through */
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_AH:
+		case IPPROTO_FRAGMENT:
+			break;
+		default:
+			out->quoted_proto = nh;
+			if (nh == IPPROTO_NONE)
+				return REASON_FORWARD;
+			if (off + L4_MIN > qlen)
+				return REASON_QUOTE_TRUNCATED;
+			*l4 = off;
+			return REASON_FORWARD;
+		}
+		if (n == QUOTE_MAX_EXTHDR)
+			return REASON_QUOTE_EXTHDR;
+		if (off + 2 > qlen)
+			return REASON_QUOTE_TRUNCATED;
+		if (nh == IPPROTO_FRAGMENT) {
+			if (off + 8 > qlen)
+				return REASON_QUOTE_TRUNCATED;
+			if (rd16(q + off + 2) & 0xfff8)
+				return REASON_QUOTE_EXTHDR;
+			hlen = 8;
+		} else if (nh == IPPROTO_AH) {
+			hlen = ((size_t)q[off + 1] + 2) * 4;	/* RFC 4302 */
+		} else {
+			hlen = ((size_t)q[off + 1] + 1) * 8;
+		}
+		nh = q[off];
+		off += hlen;
+		if (off > qlen)
+			return REASON_QUOTE_TRUNCATED;
+	}
+}
+
+static bool port_allowed(const struct classify_policy *pol, uint16_t port)
+{
+	unsigned lo = 0, hi = pol->n_ports;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (pol->ports[mid] == port)
+			return true;
+		if (pol->ports[mid] < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static bool denied(const struct classify_policy *pol,
+		   const struct pmtud_addr *src)
+{
+	for (unsigned i = 0; i < pol->n_deny_src; i++)
+		if (addr_eq(&pol->deny_src[i], src))
+			return true;
+	return false;
+}
+
+/* Advertised MTU; max_mtu 0 means no upper bound. */
+static enum classify_reason check_mtu(const struct classify_policy *pol,
+				      uint32_t mtu, uint32_t floor)
+{
+	if (mtu < floor || (pol->max_mtu && mtu > pol->max_mtu))
+		return REASON_BAD_MTU;
+	return REASON_FORWARD;
+}
+
+static enum classify_reason classify(const struct classify_policy *pol,
+				     const uint8_t *pkt, size_t len,
+				     const struct pkt_meta *meta,
+				     struct ptb_info *out)
+{
+	enum classify_reason r;
+	size_t icmp = 0, end = 0, l4 = SIZE_MAX;
+	const uint8_t *ic;
+	unsigned version;
+	uint16_t et = 0;
+
+	if (meta && l2_parse(meta, &et))
+		return REASON_L2_BROADCAST;
+	if (len < 1)
+		return REASON_TRUNCATED;
+	version = pkt[0] >> 4;
+	if (ethertype_mismatch(et, version) ||
+	    (meta && ethertype_mismatch(meta->hw_protocol, version)))
+		return REASON_BAD_IP;
+
+	if (version == 4)
+		r = outer4(pkt, len, out, &icmp, &end);
+	else if (version == 6)
+		r = outer6(pkt, len, out, &icmp, &end);
+	else
+		return REASON_BAD_IP;
+	if (r != REASON_FORWARD)
+		return r;
+	if (end - icmp < ICMP_HLEN)
+		return REASON_TRUNCATED;
+	ic = pkt + icmp;
+
+	if (version == 4 ? ic[0] != ICMP4_UNREACH || ic[1] != ICMP4_FRAG_NEEDED
+			 : ic[0] != ICMP6_PTB || ic[1] != 0)
+		return REASON_NOT_PTB;
+	if (denied(pol, &out->outer_src))
+		return REASON_DENIED_SOURCE;
+	if (version == 4) {
+		uint32_t floor = pol->min_mtu4 > IP4_MIN_MTU ?
+				 pol->min_mtu4 : IP4_MIN_MTU;
+
+		out->mtu = rd16(ic + 6);
+		r = check_mtu(pol, out->mtu, floor);
+		if (r == REASON_FORWARD)
+			r = quote4(ic + ICMP_HLEN, end - icmp - ICMP_HLEN,
+				   out, &l4);
+	} else {
+		out->mtu = rd32(ic + 4);
+		r = check_mtu(pol, out->mtu, IP6_MIN_MTU);
+		if (r == REASON_FORWARD)
+			r = quote6(ic + ICMP_HLEN, end - icmp - ICMP_HLEN,
+				   out, &l4);
+	}
+	if (r != REASON_FORWARD)
+		return r;
+
+	if (!addr_eq(&out->outer_dst, &out->quoted_src))
+		return REASON_DST_MISMATCH;
+	if (l4 != SIZE_MAX && l4_has_ports(out->quoted_proto)) {
+		const uint8_t *p = ic + ICMP_HLEN + l4;
+
+		out->has_ports = true;
+		out->quoted_sport = rd16(p);
+		out->quoted_dport = rd16(p + 2);
+	}
+	if (pol->n_ports) {
+		if (!out->has_ports)
+			return REASON_QUOTE_PROTO;
+		if (!port_allowed(pol, out->quoted_sport))
+			return REASON_PORT;
+	}
+	return REASON_FORWARD;
+}
+
+enum classify_reason classify_packet(const struct classify_policy *pol,
+				     const uint8_t *pkt, size_t len,
+				     const struct pkt_meta *meta,
+				     struct ptb_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	return classify(pol, pkt, len, meta, out);
+}
+
+static const char *proto_name(uint8_t p)
+{
+	switch (p) {
+	case IPPROTO_TCP:	return "tcp";
+	case IPPROTO_UDP:	return "udp";
+	case IPPROTO_SCTP:	return "sctp";
+	case IPPROTO_DCCP:	return "dccp";
+	case IPPROTO_UDPLITE:	return "udplite";
+	case IPPROTO_ICMP:	return "icmp";
+	case IPPROTO_ICMPV6:	return "icmpv6";
+	case IPPROTO_ESP:	return "esp";
+	case IPPROTO_AH:	return "ah";
+	case IPPROTO_GRE:	return "gre";
+	case IPPROTO_NONE:	return "none";
+	default:		return NULL;
+	}
+}
+
+/* "addr" or, with a port, "addr:port" / "[v6addr]:port". */
+static void endpoint(char *buf, size_t n, const struct pmtud_addr *a,
+		     bool port, uint16_t p)
+{
+	char s[PMTUD_ADDRSTRLEN];
+
+	pmtud_addr_str(a, s);
+	if (!port)
+		snprintf(buf, n, "%s", s);
+	else if (a->family == AF_INET6)
+		snprintf(buf, n, "[%s]:%u", s, (unsigned)p);
+	else
+		snprintf(buf, n, "%s:%u", s, (unsigned)p);
+}
+
+int classify_format(const struct ptb_info *info, char *buf, size_t len)
+{
+	char src[PMTUD_ADDRSTRLEN], dst[PMTUD_ADDRSTRLEN];
+	char qs[PMTUD_ADDRSTRLEN + 8], qd[PMTUD_ADDRSTRLEN + 8], pn[12];
+	const char *name;
+
+	if (!info->family)
+		return snprintf(buf, len, "(not parsed)");
+	pmtud_addr_str(&info->outer_src, src);
+	pmtud_addr_str(&info->outer_dst, dst);
+	if (!info->quoted_src.family)
+		return snprintf(buf, len, "%s -> %s mtu %u", src, dst,
+				(unsigned)info->mtu);
+	endpoint(qs, sizeof(qs), &info->quoted_src, info->has_ports,
+		 info->quoted_sport);
+	endpoint(qd, sizeof(qd), &info->quoted_dst, info->has_ports,
+		 info->quoted_dport);
+	name = proto_name(info->quoted_proto);
+	if (!name) {
+		snprintf(pn, sizeof(pn), "proto %u",
+			 (unsigned)info->quoted_proto);
+		name = pn;
+	}
+	return snprintf(buf, len, "%s -> %s mtu %u quoting %s %s -> %s",
+			src, dst, (unsigned)info->mtu, name, qs, qd);
+}

@@ -1,0 +1,126 @@
+/* conf.h - the effective configuration of pmtud-nf.
+ *
+ * Contract:
+ *  - One schema (the key table in conf.c) defines every key of
+ *    /etc/pmtud.json: its JSON type, range, default, and the matching
+ *    command-line flag. Loading, validation, --check-config output and
+ *    the documentation all follow that table.
+ *  - conf_defaults() then conf_load_file() then the command-line
+ *    overrides (cli.c) produce one struct pmtud_conf, validated.
+ *  - Every error is one line in err->msg naming the file (or
+ *    "command line"), the key, line:column when known, and the reason;
+ *    the caller prints it and exits with EXIT_CONFIG.
+ *  - No I/O besides reading the file; interface existence is checked
+ *    by conf_check_ifaces(), called at start-up by the agent.
+ */
+#ifndef PMTUD_CONF_H
+#define PMTUD_CONF_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "pmtud.h"
+
+#define PMTUD_DEFAULT_CONFIG	"/etc/pmtud.json"
+#define PMTUD_MAX_IFACES	64
+#define PMTUD_MAX_PEERS		64
+#define PMTUD_TABLE_MAXLEN	64	/* incl. NUL; kernel NFT_NAME_MAXLEN is 256 */
+
+enum src_key {
+	SRC_KEY_FLOW = 0,	/* (outer source, quoted destination): default */
+	SRC_KEY_SOURCE,		/* outer source only: the original pmtud */
+};
+
+enum input_kind {
+	INPUT_NFLOG = 0,
+	INPUT_NFQUEUE,
+};
+
+struct pmtud_conf {
+	char ifaces[PMTUD_MAX_IFACES][IFNAMSIZ];
+	unsigned n_ifaces;
+	uint16_t nflog_group;		/* default 33 */
+	double src_rate;		/* pkt/s per source key, default 1.0 */
+	double src_burst;		/* bucket depth, default max(1, src_rate): conf_resolve() */
+	double iface_rate;		/* pkt/s sent per interface, default 10.0 */
+	double iface_burst;		/* default max(1, iface_rate): conf_resolve() */
+	enum src_key src_key;
+	uint32_t src_table_size;	/* rate-limit table entries (power of 2) */
+	bool ports_any;			/* true when "ports" absent or empty */
+	uint16_t ports[1024];		/* sorted, unique */
+	unsigned n_ports;
+	struct pmtud_addr peers[PMTUD_MAX_PEERS];
+	unsigned n_peers;
+	uint32_t min_mtu;		/* IPv4 minimum accepted, default 68 */
+	uint32_t max_mtu;		/* maximum accepted, both families, default 65535 */
+	bool dry_run;
+	int verbose;			/* 0..3 */
+	int cpu;			/* -1: no pinning */
+	/* kernel path */
+	char table[PMTUD_TABLE_MAXLEN];	/* nft table name (family inet), default "pmtud" */
+	bool install_rules;		/* default true; false = operator's own rules */
+	bool use_src_mac;		/* copies carry the original source MAC */
+	uint32_t rcvbuf;		/* netlink SO_RCVBUFFORCE bytes, default 4 MiB */
+	enum input_kind input;		/* default nflog */
+	uint16_t queue_num;		/* NFQUEUE number, default 33 */
+};
+
+struct conf_error {
+	char msg[512];
+};
+
+void conf_defaults(struct pmtud_conf *c);
+
+/* Load and validate a JSON file on top of the current values.
+ * Returns 0, or -1 with err filled. A missing default file is not an
+ * error when must_exist is false. */
+int conf_load_file(struct pmtud_conf *c, const char *path, bool must_exist,
+		   struct conf_error *err);
+
+/* Cross-key checks after file + command line (iface present, burst
+ * sane, ...). Returns 0 or -1 with err filled ("source" names where
+ * the values came from, for the message). */
+int conf_validate(const struct pmtud_conf *c, const char *source,
+		  struct conf_error *err);
+
+/* Each configured interface must exist: 0 or -1 with err filled. */
+int conf_check_ifaces(const struct pmtud_conf *c, const char *source,
+		      struct conf_error *err);
+
+/* Print the effective configuration as JSON that conf_load_file()
+ * accepts and that reproduces the same struct (round-trip). */
+int conf_dump_json(const struct pmtud_conf *c, FILE *out);
+
+/* Helpers shared with cli.c so flags and keys share one parser.
+ * Each replaces the list; "" empties it (ports: any, peers: none). */
+int conf_set_ifaces_csv(struct pmtud_conf *c, const char *csv, struct conf_error *err);
+int conf_set_ports_csv(struct pmtud_conf *c, const char *csv, struct conf_error *err);
+int conf_set_peers_csv(struct pmtud_conf *c, const char *csv, struct conf_error *err);
+
+/* The command-line face of the key table: cli.c derives its options
+ * and --help from it, so each key has one flag and one parser. */
+struct conf_flag {
+	const char *name;	/* long option, without "--" */
+	int short_opt;		/* e.g. 'i', or 0 */
+	const char *arg;	/* argument name for --help; NULL: takes none */
+	const char *key;	/* the key it overrides; NULL: command line only */
+	const char *doc;	/* one-line meaning */
+	const char *def;	/* default as --help shows it; NULL: required */
+};
+
+/* The i-th flag of the key table, or NULL past the last one. */
+const struct conf_flag *conf_flag_at(unsigned i);
+
+/* Apply one flag from conf_flag_at(); arg is NULL when it takes none.
+ * List keys: append false replaces the list (first use on the command
+ * line), true adds to it (repeated use). */
+int conf_set_flag(struct pmtud_conf *c, const struct conf_flag *f,
+		  const char *arg, bool append, struct conf_error *err);
+
+/* Fill the values that default to others: src_burst and iface_burst
+ * left unset (0 after conf_defaults) become max(1, rate). Call once,
+ * after the file and the flags, before conf_validate(). */
+void conf_resolve(struct pmtud_conf *c);
+
+#endif

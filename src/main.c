@@ -1,0 +1,41 @@
+/* main.c - pmtud-nf entry point: configure, then run the agent. */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include "agent.h"
+#include "cli.h"
+#include "conf.h"
+#include "log.h"
+#include "pmtud.h"
+
+int main(int argc, char **argv)
+{
+	/* Large (ports list): keep it off the stack. */
+	static struct pmtud_conf conf;
+	struct cli_result res;
+	struct conf_error err;
+
+	log_init(0);
+	if (cli_configure(argc, argv, &conf, &res, &err) < 0) {
+		log_msg(LOG_ERR, "%s", err.msg);
+		return EXIT_CONFIG;
+	}
+	switch (res.action) {
+	case CLI_HELP:
+		cli_usage(stdout);
+		return EXIT_OK;
+	case CLI_VERSION:
+		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return EXIT_OK;
+	case CLI_CHECK_CONFIG:
+		if (conf_check_ifaces(&conf, res.config_path ? res.config_path : "command line", &err) < 0) {
+			log_msg(LOG_ERR, "%s", err.msg);
+			return EXIT_CONFIG;
+		}
+		return conf_dump_json(&conf, stdout) < 0 ? EXIT_CONFIG : EXIT_OK;
+	case CLI_RUN:
+		break;
+	}
+	log_init(conf.verbose);
+	return agent_run(&conf, res.config_path);
+}

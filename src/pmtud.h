@@ -1,0 +1,42 @@
+/* pmtud.h - types and constants shared by every module of pmtud-nf.
+ *
+ * Contract: plain data only; no module state lives here.
+ */
+#ifndef PMTUD_H
+#define PMTUD_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit codes, documented in README.md and pmtud-nf(8). */
+enum pmtud_exit {
+	EXIT_OK = 0,		/* clean stop; --check-config: valid */
+	EXIT_CONFIG = 1,	/* invalid config file or command line */
+	EXIT_RULES = 2,		/* nftables table could not be installed */
+	EXIT_INPUT = 3,		/* NFLOG/NFQUEUE bind failed (e.g. group busy) */
+	EXIT_OUTPUT = 4,	/* forwarding socket could not be opened */
+	EXIT_RUNTIME = 5,	/* fatal error while running */
+};
+
+/* An IPv4 or IPv6 address. Family is AF_INET or AF_INET6. IPv4 is
+ * kept in the first 4 bytes of a, the rest zero, so that a key built
+ * from it is the same however it was parsed. */
+struct pmtud_addr {
+	uint8_t family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+		uint8_t a[16];
+	};
+};
+
+#define PMTUD_ADDRSTRLEN 46	/* INET6_ADDRSTRLEN */
+
+/* Parse "192.0.2.1" or "2001:db8::1"; 0 on success, -1 otherwise. */
+int pmtud_addr_parse(struct pmtud_addr *out, const char *s);
+/* Format into buf (at least PMTUD_ADDRSTRLEN bytes); returns buf. */
+const char *pmtud_addr_str(const struct pmtud_addr *a, char *buf);
+bool pmtud_addr_eq(const struct pmtud_addr *x, const struct pmtud_addr *y);
+
+#endif

@@ -1,0 +1,22 @@
+#!/bin/bash
+# Install what pmtud-nf needs to build and test on Debian (12 or later).
+# Idempotent; needs root. Used by tests/check.sh, tests/lab/demo.sh, .ci/run.
+set -eu
+pkgs=(
+	build-essential autoconf automake pkg-config clang
+	libmnl-dev libnftnl-dev libnetfilter-log-dev libnetfilter-queue-dev
+	libjansson-dev libsystemd-dev
+	nftables iproute2 procps kmod python3
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: need root to install: ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

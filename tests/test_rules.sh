@@ -1,0 +1,297 @@
+#!/bin/bash
+# test_rules.sh - the agent's nftables table (src/rules.c) against the
+# kernel, each case in fresh network namespaces:
+#  1. its listing equals that of nft/pmtud.nft loaded with nft -f
+#     (one interface: plain compare; two: anonymous set), JSON and text;
+#  2. owner flag: kill -9 and SIGTERM both leave no table behind;
+#  3. a table loaded with nft -f beforehand is replaced, with a warning,
+#     and nft -f cannot replace the agent's table while it runs;
+#  4. a second instance is refused (exit 2) and the first keeps its table;
+#  5. the rules match what they should and nothing else: ICMP frag-needed
+#     and ICMPv6 packet-too-big count, other codes and link-layer
+#     broadcasts don't, and traffic still flows;
+#  6. without CAP_NET_ADMIN: exit 2 with a clear message.
+# Needs root; exits 77 otherwise.
+set -u
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+for cmd in ip nft setpriv timeout; do
+	command -v "$cmd" >/dev/null || { echo "SKIP: $cmd missing"; exit 77; }
+done
+# The system interpreter: version-manager shims cost a second a call.
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)} ||
+	{ echo "SKIP: python3 missing"; exit 77; }
+
+TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+TOP_BUILDDIR=${TOP_BUILDDIR:-$TOP_SRCDIR}
+NFT_FILE=$TOP_SRCDIR/nft/pmtud.nft
+
+# The real agent installs the table (dry run: nothing is sent).
+PMTUD_NF=${PMTUD_NF:-$TOP_BUILDDIR/src/pmtud-nf}
+[ -x "$PMTUD_NF" ] || { echo "FAIL: $PMTUD_NF not built"; exit 1; }
+
+NS_A=pmtud-$$-a		# runs the table's owner
+NS_R=pmtud-$$-r		# reference: nft -f pmtud.nft
+NS_S=pmtud-$$-s		# sends ICMP towards NS_A
+TMP=$(mktemp -d)
+PIDS=()
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	for p in "$NS_A" "$NS_R" "$NS_S"; do
+		ip netns del "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; exit 1; }
+ok() { echo "ok: $*"; }
+in_ns() { local ns=$1; shift; timeout 10 ip netns exec "$ns" "$@"; }
+table_exists() { in_ns "$1" nft list table inet pmtud >/dev/null 2>&1; }
+table_owned() { in_ns "$1" nft list table inet pmtud 2>/dev/null | grep -q '^[[:space:]]*flags owner'; }
+
+# Command line that installs the table for interfaces $2... with log
+# group $1, and stays until SIGTERM.
+owner_cmd() {
+	local group=$1 csv
+	shift
+	csv=$(IFS=,; echo "$*")
+	echo '{}' >"$TMP/empty.json"
+	echo "$PMTUD_NF" -c "$TMP/empty.json" --dry-run --iface "$csv" --nflog "$group"
+}
+
+# start NAME GROUP IFACE...: run the owner in NS_A in the background,
+# output in $TMP/NAME.log, pid in $OWNER_PID; wait until its table is in.
+start() {
+	local name=$1 _
+	shift
+	# shellcheck disable=SC2046
+	ip netns exec "$NS_A" $(owner_cmd "$@") >"$TMP/$name.log" 2>&1 &
+	OWNER_PID=$!
+	PIDS+=("$OWNER_PID")
+	for _ in $(seq 40); do
+		table_owned "$NS_A" && return 0
+		kill -0 "$OWNER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$TMP/$name.log"
+	fail "$name: table not installed within 2 s"
+}
+
+# stop SIGNAL: signal the owner, expect its table gone within 2 s.
+stop() {
+	local sig=$1 _ rc
+	kill "-$sig" "$OWNER_PID"
+	rc=0
+	# Braces: bash reports a killed job on its stderr while waiting.
+	{
+		timeout 5 tail -s 0.05 --pid="$OWNER_PID" -f /dev/null ||
+			fail "owner did not exit on $sig"
+		wait "$OWNER_PID" || rc=$?
+	} 2>/dev/null
+	for _ in $(seq 40); do
+		table_exists "$NS_A" || { STOP_RC=$rc; return 0; }
+		sleep 0.05
+	done
+	fail "table still there 2 s after $sig"
+}
+
+# Listing without what legitimately differs: handles, table flags
+# (owner), counter values, nft's process comment and blank lines.
+norm_json() {
+	"$PYTHON" -c '
+import json, sys
+out = []
+for obj in json.load(sys.stdin)["nftables"]:
+    if "metainfo" in obj:
+        continue
+    for kind, body in obj.items():
+        body.pop("handle", None)
+        if kind == "table":
+            body.pop("flags", None)
+        for e in body.get("expr", []):
+            if "counter" in e:
+                e["counter"] = {}
+    out.append(obj)
+json.dump(out, sys.stdout, indent=1, sort_keys=True)
+print()'
+}
+norm_text() {
+	sed -e 's/ # progname .*//' -e '/^[[:space:]]*flags owner$/d' \
+	    -e 's/counter packets [0-9]* bytes [0-9]*/counter/' -e '/^[[:space:]]*$/d'
+}
+
+# The reference: pmtud.nft with the interface set and group substituted.
+load_reference() {
+	local group=$1 set
+	shift
+	set=$(printf '"%s", ' "$@")
+	set="{ ${set%, } }"
+	sed -e "s/{ \"eth0\" }/$set/" -e "s/log group 33/log group $group/" \
+		"$NFT_FILE" >"$TMP/ref.nft"
+	grep -q "log group $group" "$TMP/ref.nft" || fail "cannot edit $NFT_FILE"
+	in_ns "$NS_R" nft flush ruleset
+	in_ns "$NS_R" nft -f "$TMP/ref.nft" || fail "nft -f pmtud.nft failed"
+}
+
+compare_with_reference() {
+	local what=$1 ns
+	for ns in "$NS_A" "$NS_R"; do
+		in_ns "$ns" nft -j list table inet pmtud | norm_json >"$TMP/$ns.json" ||
+			fail "$what: nft -j list in $ns"
+		in_ns "$ns" nft list table inet pmtud | norm_text >"$TMP/$ns.txt" ||
+			fail "$what: nft list in $ns"
+	done
+	diff -u "$TMP/$NS_R.json" "$TMP/$NS_A.json" || fail "$what: JSON listings differ"
+	diff -u "$TMP/$NS_R.txt" "$TMP/$NS_A.txt" || fail "$what: listings differ"
+	grep -q 'comment "pmtud-nf"' "$TMP/$NS_A.txt" || fail "$what: no table comment"
+}
+
+ip netns add "$NS_A" || fail "ip netns add"
+ip netns add "$NS_R" || fail "ip netns add"
+ip netns add "$NS_S" || fail "ip netns add"
+ip -n "$NS_A" link add v0 type veth peer name s0 netns "$NS_S" || fail "veth"
+ip -n "$NS_A" link add v1 type veth peer name v1p || fail "veth"
+
+# 1. Same listing as pmtud.nft, one interface and two.
+start one 77 v0
+load_reference 77 v0
+compare_with_reference "one interface"
+grep -q 'iifname "v0" ' "$TMP/$NS_A.txt" || fail "one interface: not a plain match"
+stop TERM
+[ "$STOP_RC" = 0 ] || fail "SIGTERM: exit code $STOP_RC"
+ok "one interface: listing equals pmtud.nft; SIGTERM removes the table, exit 0"
+
+start two 33 v0 v1
+load_reference 33 v0 v1
+compare_with_reference "two interfaces"
+grep -q 'iifname { "v0", "v1" } ' "$TMP/$NS_A.txt" || fail "two interfaces: no set"
+[ "$(grep -c 'log group 33$' "$TMP/$NS_A.txt")" = 2 ] || fail "two interfaces: log group"
+ok "two interfaces: listing equals pmtud.nft (anonymous set)"
+
+# 2. The kernel drops an owned table with its socket, even on SIGKILL.
+stop KILL
+ok "kill -9: table gone"
+
+# 3. A table loaded with nft -f is replaced; the owned one is not.
+in_ns "$NS_A" nft -f "$TMP/ref.nft" || fail "nft -f in $NS_A"
+table_exists "$NS_A" && ! table_owned "$NS_A" || fail "nft -f table not loaded"
+start replace 33 v0 v1
+grep -q 'replaced existing table inet pmtud' "$TMP/replace.log" ||
+	{ cat "$TMP/replace.log"; fail "replacement not logged"; }
+compare_with_reference "replaced table"
+in_ns "$NS_A" nft -f "$TMP/ref.nft" 2>/dev/null && fail "nft -f replaced an owned table"
+table_owned "$NS_A" || fail "owned table lost after nft -f attempt"
+ok "table from nft -f replaced (logged); nft -f cannot replace the owned table"
+
+# 4. A second instance is refused; the first keeps its table. (Another
+# log group: the agent binds its group first, and a busy group is a
+# different refusal, exit 3.)
+rc=0
+# shellcheck disable=SC2046
+timeout 10 ip netns exec "$NS_A" $(owner_cmd 34 v0) >"$TMP/second.log" 2>&1 || rc=$?
+[ "$rc" = 2 ] || { cat "$TMP/second.log"; fail "second instance: exit $rc, want 2"; }
+grep -q 'table inet pmtud is owned by another process (netlink port ID [0-9]*): is another pmtud-nf running?' \
+	"$TMP/second.log" || { cat "$TMP/second.log"; fail "second instance: message"; }
+table_owned "$NS_A" || fail "second instance damaged the first's table"
+kill -0 "$OWNER_PID" || fail "first instance died"
+compare_with_reference "after refused second instance"
+stop TERM
+ok "second instance refused with exit 2 and a clear message"
+
+# 5. What the rules count, across a veth from NS_S.
+ip -n "$NS_A" addr add 192.0.2.2/24 dev v0
+ip -n "$NS_A" addr add 2001:db8::2/64 dev v0 nodad
+ip -n "$NS_S" addr add 192.0.2.1/24 dev s0
+ip -n "$NS_S" addr add 2001:db8::1/64 dev s0 nodad
+ip -n "$NS_A" link set v0 up
+ip -n "$NS_S" link set s0 up
+ip -n "$NS_A" link set lo up
+start count 77 v0
+
+# send 4|6 DEST TYPE CODE [broadcast]: one ICMP error quoting a UDP
+# packet from DEST to 203.0.113.9 / 2001:db8:ff::9.
+send() {
+	in_ns "$NS_S" "$PYTHON" - "$@" <<'EOF' || fail "send $*"
+import socket, struct, sys
+fam, dst, typ, code = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+bcast = len(sys.argv) > 5
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+udp = struct.pack("!HHHH", 443, 40000, 8 + 8, 0) + b"\0" * 8
+if fam == "4":
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0x4000, 64,
+                     17, 0, socket.inet_aton(dst), socket.inet_aton("203.0.113.9"))
+    body = struct.pack("!HH", 0, 1400) + ip + udp
+    msg = struct.pack("!BBH", typ, code, 0) + body
+    msg = msg[:2] + struct.pack("!H", csum(msg)) + msg[4:]
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    if bcast:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        dst = "192.0.2.255"
+    s.sendto(msg, (dst, 0))
+else:
+    ip6 = struct.pack("!IHBB16s16s", 6 << 28, len(udp), 17, 64,
+                      socket.inet_pton(socket.AF_INET6, dst),
+                      socket.inet_pton(socket.AF_INET6, "2001:db8:ff::9"))
+    msg = struct.pack("!BBHI", typ, code, 0, 1280) + ip6 + udp
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.sendto(msg, (dst, 0))  # the kernel fills in the ICMPv6 checksum
+EOF
+}
+
+# counters: "<ICMPv4 rule packets> <ICMPv6 rule packets>"
+counters() {
+	in_ns "$NS_A" nft list table inet pmtud |
+		sed -n 's/.* counter packets \([0-9]*\) .*/\1/p' | paste -sd ' '
+}
+
+expect_counters() {
+	local want=$1 what=$2 got _
+	for _ in $(seq 20); do
+		got=$(counters)
+		[ "$got" = "$want" ] && return 0
+		sleep 0.05
+	done
+	fail "$what: counters '$got', want '$want'"
+}
+
+in_ns "$NS_S" ping -c 1 -W 2 192.0.2.2 >/dev/null || fail "ping: traffic does not flow"
+expect_counters "0 0" "echo request"
+send 4 192.0.2.2 3 4
+expect_counters "1 0" "ICMP frag-needed"
+send 4 192.0.2.2 3 3
+send 4 192.0.2.2 11 0
+expect_counters "1 0" "ICMP port-unreachable, time-exceeded"
+send 4 192.0.2.2 3 4 broadcast
+expect_counters "1 0" "link-layer broadcast frag-needed"
+send 6 2001:db8::2 2 0
+expect_counters "1 1" "ICMPv6 packet-too-big"
+send 6 2001:db8::2 1 4
+expect_counters "1 1" "ICMPv6 port unreachable"
+in_ns "$NS_S" ping -c 1 -W 2 2001:db8::2 >/dev/null || fail "ping6: traffic does not flow"
+stop TERM
+ok "rules count frag-needed and packet-too-big only, no broadcasts; traffic flows"
+
+# 6. Without CAP_NET_ADMIN. The agent binds its log group before it
+# installs rules, so the refusal comes from NFLOG (exit 3), and no
+# table may be left behind.
+rc=0
+# shellcheck disable=SC2046
+timeout 10 ip netns exec "$NS_A" setpriv --bounding-set=-net_admin \
+	--inh-caps=-net_admin $(owner_cmd 33 v0) >"$TMP/nocap.log" 2>&1 || rc=$?
+[ "$rc" = 3 ] || { cat "$TMP/nocap.log"; fail "no CAP_NET_ADMIN: exit $rc, want 3"; }
+[ "$(wc -l <"$TMP/nocap.log")" = 1 ] || { cat "$TMP/nocap.log"; fail "no CAP_NET_ADMIN: want one error line"; }
+table_exists "$NS_A" && fail "no CAP_NET_ADMIN: a table was left"
+ok "no CAP_NET_ADMIN: exit $rc, clear message"
+
+exit 0
