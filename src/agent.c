@@ -241,7 +241,7 @@ static int event_loop(struct agent *a)
 			if (evs[i].data.fd == a->sigfd) {
 				if (!handle_signal(a))
 					return EXIT_OK;
-			} else if (nflog_receive(&a->input, on_packet, a) < 0) {
+			} else if (input_nflog_receive(&a->input, on_packet, a) < 0) {
 				log_msg(LOG_ERR, "NFLOG group %u: receive failed: %s",
 					a->conf->nflog_group, strerror(errno));
 				return EXIT_RUNTIME;
@@ -307,6 +307,7 @@ static int setup(struct agent *a, const char *source)
 		log_msg(LOG_ERR, "%s: %s", source, err);
 		return EXIT_CONFIG;
 	}
+	iface_warn_settings(&a->ifaces);
 	if (a->conf->cpu >= 0 && pin_cpu(a->conf->cpu) < 0)
 		return EXIT_CONFIG;
 	build_policy(a);
@@ -316,7 +317,7 @@ static int setup(struct agent *a, const char *source)
 		log_msg(LOG_ERR, "signalfd: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	if (nflog_open(&a->input, a->conf->nflog_group, a->conf->rcvbuf, err, sizeof(err)) < 0) {
+	if (input_nflog_open(&a->input, a->conf->nflog_group, a->conf->rcvbuf, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		return EXIT_INPUT;
 	}
@@ -367,7 +368,7 @@ static void log_started(const struct agent *a)
 static void teardown(struct agent *a)
 {
 	rules_remove(&a->rules);
-	nflog_close(&a->input);
+	input_nflog_close(&a->input);
 	forward_close(&a->fwd);
 	rl_table_free(a->src_limit);
 	if (a->epfd >= 0)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -168,6 +169,7 @@ static int set_rcvbuf(int fd, uint32_t rcvbuf, uint16_t group, char *err, size_t
 int input_nflog_open(struct nflog_input *in, uint16_t group, uint32_t rcvbuf,
 		     char *err, size_t errlen)
 {
+	const struct timeval ack_wait = { .tv_sec = 5 };
 	int fl;
 
 	memset(in, 0, sizeof(*in));
@@ -186,8 +188,13 @@ int input_nflog_open(struct nflog_input *in, uint16_t group, uint32_t rcvbuf,
 	in->portid = mnl_socket_get_portid(in->nl);
 	if (set_rcvbuf(in->fd, rcvbuf, group, err, errlen) < 0)
 		goto fail;
-	/* Blocking while configuring: ACKs are queued synchronously by
-	 * sendmsg(), so the reads above never wait on the kernel. */
+	/* Blocking while configuring: the kernel queues each ACK before
+	 * sendmsg() returns. The timeout only guards against the
+	 * impossible; it is moot once the socket is non-blocking. */
+	if (setsockopt(in->fd, SOL_SOCKET, SO_RCVTIMEO, &ack_wait, sizeof(ack_wait)) < 0) {
+		snprintf(err, errlen, "NFLOG group %u: SO_RCVTIMEO: %s", group, strerror(errno));
+		goto fail;
+	}
 	if (nflog_bind(in, err, errlen) < 0)
 		goto fail;
 	fl = fcntl(in->fd, F_GETFL);
@@ -230,17 +237,19 @@ static int rx_data_cb(const struct nlmsghdr *nlh, void *arg)
 	const struct nfulnl_msg_packet_hdr *ph;
 	struct rx_ctx *rx = arg;
 	struct pkt_meta meta = { 0 };
-	const struct nlattr *a;
+	const struct nlattr *a, *payload;
 
 	/* Packets only; anything else on this socket is not ours to act on. */
 	if ((nlh->nlmsg_type & 0xff) != NFULNL_MSG_PACKET ||
 	    (nlh->nlmsg_type >> 8) != NFNL_SUBSYS_ULOG)
 		return MNL_CB_OK;
+	/* Malformed or without payload: skip it, keep the batch. A
+	 * skipped packet shows up as a sequence gap. */
 	if (nflog_nlmsg_parse(nlh, attr) < 0)
-		return MNL_CB_OK;	/* malformed: skip it, keep the batch */
+		return MNL_CB_OK;
 	track_seq(rx->in, attr[NFULA_SEQ]);
-	a = attr[NFULA_PAYLOAD];
-	if (!a)
+	payload = attr[NFULA_PAYLOAD];
+	if (!payload)
 		return MNL_CB_OK;
 	if ((a = attr[NFULA_PACKET_HDR]) && mnl_attr_get_payload_len(a) >= sizeof(*ph)) {
 		ph = mnl_attr_get_payload(a);
@@ -254,10 +263,9 @@ static int rx_data_cb(const struct nlmsghdr *nlh, void *arg)
 		meta.hwhdr = mnl_attr_get_payload(a);
 		meta.hwhdr_len = mnl_attr_get_payload_len(a);
 	}
-	a = attr[NFULA_PAYLOAD];
 	rx->in->received++;
 	rx->delivered++;
-	rx->cb(rx->arg, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a), &meta);
+	rx->cb(rx->arg, mnl_attr_get_payload(payload), mnl_attr_get_payload_len(payload), &meta);
 	return MNL_CB_OK;
 }
 

@@ -47,13 +47,5 @@ int input_nflog_open(struct nflog_input *in, uint16_t group, uint32_t rcvbuf,
 int input_nflog_receive(struct nflog_input *in, pkt_cb cb, void *arg);
 void input_nflog_close(struct nflog_input *in);
 
-/* The contract's first spelling. libnetfilter_log itself exports
- * nflog_open() and nflog_close() (its legacy API): functions of ours
- * under those names would clash with its header and silently interpose
- * its symbols, so they are only aliases here. A file using these must
- * not include <libnetfilter_log/libnetfilter_log.h> after this one. */
-#define nflog_open	input_nflog_open
-#define nflog_receive	input_nflog_receive
-#define nflog_close	input_nflog_close
 
 #endif

@@ -170,8 +170,8 @@ static int run(struct driver *d, int sfd)
 		}
 		if (pfd[1].revents && read_signal(sfd) != SIGUSR1)
 			return EXIT_OK;
-		if (pfd[0].revents && nflog_receive(&d->in, on_packet, d) < 0) {
-			perror("nflog_receive");
+		if (pfd[0].revents && input_nflog_receive(&d->in, on_packet, d) < 0) {
+			perror("input_nflog_receive");
 			return EXIT_RUNTIME;
 		}
 		if (d->max && d->in.received >= d->max)
@@ -213,7 +213,7 @@ int main(int argc, char **argv)
 		forward_close(&d.fwd);
 		return EXIT_RUNTIME;
 	}
-	if (nflog_open(&d.in, (uint16_t)group, (uint32_t)rcvbuf, err, sizeof(err)) < 0) {
+	if (input_nflog_open(&d.in, (uint16_t)group, (uint32_t)rcvbuf, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		forward_close(&d.fwd);
 		close(sfd);
@@ -223,8 +223,8 @@ int main(int argc, char **argv)
 	ret = paused && !wait_resume(sfd) ? EXIT_OK : run(&d, sfd);
 	printf("stats received=%" PRIu64 " lost_enobufs=%" PRIu64 " seq_gaps=%" PRIu64 "\n",
 	       d.in.received, d.in.lost_enobufs, d.in.seq_gaps);
-	nflog_close(&d.in);
-	nflog_close(&d.in);	/* idempotent by contract */
+	input_nflog_close(&d.in);
+	input_nflog_close(&d.in);	/* idempotent by contract */
 	forward_close(&d.fwd);
 	close(sfd);
 	return ret;

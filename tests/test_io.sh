@@ -39,6 +39,8 @@ PIDS=()
 FAILED=0
 N=0
 
+# Background jobs are timeout(1) processes (-k: SIGKILL 3 s after a
+# TERM is ignored) or the watchdog, so these waits are bounded.
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do
@@ -200,11 +202,11 @@ V4LEN=$(python3 "$DIR/ptb.py" len v4)
 V6LEN=$(python3 "$DIR/ptb.py" len v6)
 
 # --- interface resolution errors (iface.c), before anything binds ---
-inB timeout 5 "$DRIVER" -g $GROUP -f lo >"$DIR/lo.out" 2>"$DIR/lo.err"
+inB timeout -k 3 5 "$DRIVER" -g $GROUP -f lo >"$DIR/lo.out" 2>"$DIR/lo.err"
 rc=$?
 ok "loopback refused with exit 1" test "$rc" = 1
 ok "loopback error text" grep -q "interface lo is not Ethernet (ARPHRD type 772)" "$DIR/lo.err"
-inB timeout 5 "$DRIVER" -g $GROUP -f nosuch0 >"$DIR/ns.out" 2>"$DIR/ns.err"
+inB timeout -k 3 5 "$DRIVER" -g $GROUP -f nosuch0 >"$DIR/ns.out" 2>"$DIR/ns.err"
 rc=$?
 ok "missing interface refused with exit 1" test "$rc" = 1
 ok "missing interface error text" grep -q "interface nosuch0: No such device" "$DIR/ns.err"
@@ -213,7 +215,7 @@ ok "missing interface error text" grep -q "interface nosuch0: No such device" "$
 inB sysctl -qw net.ipv4.conf.b0.drop_unicast_in_l2_multicast=1
 inB sysctl -qw net.ipv6.conf.b0.drop_unicast_in_l2_multicast=1
 # Not through inB: $! must be the process itself (ip execs timeout).
-ip netns exec "$B" timeout 60 "$DRIVER" -g $GROUP -f b0 >"$DIR/d1.out" 2>"$DIR/d1.err" &
+ip netns exec "$B" timeout -k 3 60 "$DRIVER" -g $GROUP -f b0 >"$DIR/d1.out" 2>"$DIR/d1.err" &
 D1=$!
 PIDS+=($D1)
 ok "io_driver binds group $GROUP" wait_for "$DIR/d1.out" "^ready group=$GROUP " 5
@@ -231,7 +233,7 @@ ok "proc: group $GROUP copy mode 2, range 65531, timeout 0" \
 	awk -v g=$GROUP '$1 == g && $4 == 2 && $5 == 65531 && $6 == 0 { f = 1 } END { exit !f }' "$DIR/proc1"
 
 start=$(date +%s%N)
-inB timeout 10 "$DRIVER" -g $GROUP >"$DIR/d2.out" 2>"$DIR/d2.err"
+inB timeout -k 3 10 "$DRIVER" -g $GROUP >"$DIR/d2.out" 2>"$DIR/d2.err"
 rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 ok "second binder exits 3" test "$rc" = 3
@@ -262,7 +264,7 @@ ok "proc: group $GROUP gone after close" \
 
 # --- a reader that falls behind: tiny socket buffer, paused (-p) ---
 FLOOD=60
-ip netns exec "$B" timeout 30 "$DRIVER" -g $GROUP -b 2048 -p >"$DIR/d3.out" 2>"$DIR/d3.err" &
+ip netns exec "$B" timeout -k 3 30 "$DRIVER" -g $GROUP -b 2048 -p >"$DIR/d3.out" 2>"$DIR/d3.err" &
 D3=$!
 PIDS+=($D3)
 ok "paused io_driver binds" wait_for "$DIR/d3.out" "^ready" 5
