@@ -12,16 +12,22 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #ifdef HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
 #endif
 #include "agent.h"
 #include "classify.h"
+#include "cli.h"
+#include "counters.h"
 #include "forward.h"
+#include "forward_peer.h"
 #include "iface.h"
 #include "input_nflog.h"
+#include "input_nfqueue.h"
 #include "log.h"
+#include "metrics.h"
 #include "pmtud.h"
 #include "ratelimit.h"
 #include "rules.h"
@@ -29,28 +35,102 @@
 #define ETHERTYPE_IPV4	0x0800
 #define ETHERTYPE_IPV6	0x86dd
 
-struct counters {
-	uint64_t received;
-	uint64_t forwarded;
-	uint64_t dropped[REASON_MAX];
-	uint64_t unknown_iface;		/* arrived on an interface not configured */
-	uint64_t limited_source;
-	uint64_t limited_iface;
-	uint64_t send_errors;
+/* The capture path chosen by "input": NFLOG (a copy; the packet never
+ * waits) or NFQUEUE (the packet waits for the agent's ACCEPT). Two
+ * modules of the same shape; these wrappers pick one. */
+struct input {
+	enum input_kind kind;
+	union {
+		struct nflog_input nflog;
+		struct nfqueue_input nfq;
+	} u;
 };
 
+static int input_open(struct input *in, const struct pmtud_conf *c,
+		      char *err, size_t errlen)
+{
+	in->kind = c->input;
+	if (in->kind == INPUT_NFQUEUE)
+		return input_nfqueue_open(&in->u.nfq, c->queue_num, c->rcvbuf,
+					  err, errlen);
+	return input_nflog_open(&in->u.nflog, c->nflog_group, c->rcvbuf,
+				err, errlen);
+}
+
+static int input_fd(const struct input *in)
+{
+	return in->kind == INPUT_NFQUEUE ? in->u.nfq.fd : in->u.nflog.fd;
+}
+
+static int input_receive(struct input *in, pkt_cb cb, void *arg)
+{
+	if (in->kind == INPUT_NFQUEUE)
+		return input_nfqueue_receive(&in->u.nfq, cb, arg);
+	return input_nflog_receive(&in->u.nflog, cb, arg);
+}
+
+/* Idempotent, also on a zeroed struct (both modules' close are). */
+static void input_close(struct input *in)
+{
+	if (in->kind == INPUT_NFQUEUE)
+		input_nfqueue_close(&in->u.nfq);
+	else
+		input_nflog_close(&in->u.nflog);
+}
+
+/* recv() ENOBUFS events. */
+static uint64_t input_enobufs(const struct input *in)
+{
+	return in->kind == INPUT_NFQUEUE ? in->u.nfq.lost_enobufs
+					 : in->u.nflog.lost_enobufs;
+}
+
+/* Packets the agent never saw, by the kernel's numbering (NFLOG
+ * sequence numbers, NFQUEUE packet ids). */
+static uint64_t input_gaps(const struct input *in)
+{
+	return in->kind == INPUT_NFQUEUE ? in->u.nfq.id_gaps
+					 : in->u.nflog.seq_gaps;
+}
+
+/* "NFLOG group 33" / "NFQUEUE 33", for messages. */
+static const char *input_describe(const struct pmtud_conf *c, char *buf,
+				  size_t len)
+{
+	if (c->input == INPUT_NFQUEUE)
+		snprintf(buf, len, "NFQUEUE %u", c->queue_num);
+	else
+		snprintf(buf, len, "NFLOG group %u", c->nflog_group);
+	return buf;
+}
+
 struct agent {
+	/* The effective configuration: one of conf_slot[], which the agent
+	 * owns. A reload fills the other slot and switches conf (and the
+	 * policy, which points into it) only once everything succeeded. */
 	const struct pmtud_conf *conf;
+	struct pmtud_conf conf_slot[2];
+	int argc;			/* the command line, re-read on reload */
+	char **argv;
 	struct classify_policy policy;
 	struct iface_set ifaces;
 	struct token_bucket iface_bucket[PMTUD_MAX_IFACES];
 	struct rl_table *src_limit;
 	struct rules rules;
-	struct nflog_input input;
+	struct input input;
 	struct forwarder fwd;
+	struct peer_forwarder peers;	/* unicast copies to other subnets */
 	int sigfd;
 	int epfd;
+	uint64_t wd_half_ns;		/* WatchdogSec/2; 0: no watchdog */
+	uint64_t wd_last_ns;		/* last WATCHDOG=1 */
 	struct counters cnt;
+	struct counters lost_base;	/* input losses of inputs closed on reload */
+	int timerfd;			/* stats_interval: metrics file, log summary */
+	bool metrics_failing;		/* the last write failed (logged once) */
+	struct log_limit loglim;	/* per-packet lines */
+	const uint8_t *pkt;		/* the packet being decided, for verbose 3 */
+	size_t pkt_len;
 };
 
 /* Rate-limit key: family, outer source, and (src_key "flow") the quoted
@@ -74,15 +154,55 @@ static size_t build_src_key(const struct agent *a, const struct ptb_info *info,
 	return sizeof(*k);
 }
 
-static void log_decision(const struct ptb_info *info, const char *verdict,
-			 const char *why)
+static void report_suppressed(struct agent *a)
+{
+	uint64_t n = log_limit_take(&a->loglim);
+
+	if (n)
+		log_msg(LOG_NOTICE, "%llu per-packet log lines suppressed",
+			(unsigned long long)n);
+}
+
+/* Every per-packet line asks here first: one token bucket for all of
+ * them, so a flood cannot flood the journal. What it refuses is
+ * counted, and reported in one line when lines pass again (or at the
+ * next stats tick). */
+static bool packet_log_ok(struct agent *a)
+{
+	if (!log_limit_allow(&a->loglim, ratelimit_now())) {
+		a->cnt.log_suppressed++;
+		return false;
+	}
+	report_suppressed(a);
+	return true;
+}
+
+/* verbose 3: the packet itself, one line, at most 256 bytes shown. */
+static void log_hex(const uint8_t *p, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char hex[2 * 256 + 1];
+	size_t i, n = len < 256 ? len : 256;
+
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = digits[p[i] >> 4];
+		hex[2 * i + 1] = digits[p[i] & 0xf];
+	}
+	hex[2 * n] = '\0';
+	log_msg(LOG_DEBUG, "packet %zu bytes: %s%s", len, hex, n < len ? "..." : "");
+}
+
+static void log_decision(struct agent *a, const struct ptb_info *info,
+			 const char *verdict, const char *why)
 {
 	char desc[256];
 
-	if (log_verbose() < 1)
+	if (log_verbose() < 1 || !packet_log_ok(a))
 		return;
 	classify_format(info, desc, sizeof(desc));
 	log_msg(LOG_INFO, "%s %s: %s", verdict, why, desc);
+	if (log_verbose() >= 3 && a->pkt)
+		log_hex(a->pkt, a->pkt_len);
 }
 
 static void send_copy(struct agent *a, const struct iface *ifc,
@@ -99,17 +219,22 @@ static void send_copy(struct agent *a, const struct iface *ifc,
 		src_mac = meta->hwhdr + 6;
 	if (a->conf->dry_run) {
 		a->cnt.forwarded++;
-		log_decision(info, "FORWARD", "(dry run, not sent)");
+		log_decision(a, info, "FORWARD", "(dry run, not sent)");
 		return;
 	}
-	rc = forward_broadcast(&a->fwd, ifc->ifindex, src_mac, ethertype, pkt, len);
-	if (rc < 0) {
+	/* Broadcast first, then the peers: both after the rate limits. */
+	if (!a->conf->broadcast) {
+		log_decision(a, info, "FORWARD", "(peers only)");
+	} else if ((rc = forward_broadcast(&a->fwd, ifc->ifindex, src_mac,
+					   ethertype, pkt, len)) < 0) {
 		a->cnt.send_errors++;
-		log_msg(LOG_WARNING, "send on %s failed: %s", ifc->name, strerror(-rc));
-		return;
+		if (packet_log_ok(a))
+			log_msg(LOG_WARNING, "send on %s failed: %s", ifc->name, strerror(-rc));
+	} else {
+		a->cnt.forwarded++;
+		log_decision(a, info, "FORWARD", ifc->name);
 	}
-	a->cnt.forwarded++;
-	log_decision(info, "FORWARD", ifc->name);
+	peer_fwd_send(&a->peers, pkt, len, ratelimit_now());
 }
 
 static void on_packet(void *arg, const uint8_t *pkt, size_t len,
@@ -119,65 +244,107 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 	struct ptb_info info;
 	struct src_key_bytes key;
 	enum classify_reason r;
+	struct token_bucket *bucket;
 	struct iface *ifc;
 	uint64_t now;
 	size_t klen;
 
 	a->cnt.received++;
+	a->pkt = pkt;
+	a->pkt_len = len;
 	r = classify_packet(&a->policy, pkt, len, meta, &info);
 	if (r != REASON_FORWARD) {
 		a->cnt.dropped[r]++;
-		log_decision(&info, "DROP", classify_reason_name(r));
+		log_decision(a, &info, "DROP", classify_reason_name(r));
 		return;
 	}
 	ifc = iface_find(&a->ifaces, (int)meta->ifindex);
 	if (!ifc) {
 		a->cnt.unknown_iface++;
-		log_decision(&info, "DROP", "unknown_iface");
+		log_decision(a, &info, "DROP", "unknown_iface");
 		return;
 	}
 	now = ratelimit_now();
+	bucket = &a->iface_bucket[ifc - a->ifaces.ifs];
+	/* Interface first, without taking: a copy the interface cannot
+	 * send must not spend the flow's token, or the flow waits a full
+	 * source interval for a copy that never went out. The source check
+	 * still runs before any interface token is taken, so one noisy
+	 * source cannot drain the interface budget of the others. */
+	if (!tb_ready(bucket, now)) {
+		a->cnt.limited_iface++;
+		log_decision(a, &info, "DROP", "ratelimit_iface");
+		return;
+	}
 	klen = build_src_key(a, &info, &key);
 	if (!rl_table_allow(a->src_limit, &key, klen, now)) {
 		a->cnt.limited_source++;
-		log_decision(&info, "DROP", "ratelimit_source");
+		log_decision(a, &info, "DROP", "ratelimit_source");
 		return;
 	}
-	if (!tb_allow(&a->iface_bucket[ifc - a->ifaces.ifs], now)) {
-		a->cnt.limited_iface++;
-		log_decision(&info, "DROP", "ratelimit_iface");
-		return;
-	}
+	tb_allow(bucket, now);
 	send_copy(a, ifc, &info, pkt, len, meta);
+}
+
+/* The counters as metrics.c names them: the agent's own, plus the
+ * input's losses (those of inputs closed by a reload included). */
+static void counters_snapshot(const struct agent *a, struct counters *out)
+{
+	*out = a->cnt;
+	out->input_enobufs = a->lost_base.input_enobufs + input_enobufs(&a->input);
+	out->input_seq_gaps = a->lost_base.input_seq_gaps + input_gaps(&a->input);
 }
 
 static void log_counters(const struct agent *a)
 {
-	char drops[768];
-	size_t off = 0;
-	int i;
+	char line[1000];
+	struct counters c;
+	struct metrics_view v = { .c = &c };
 
-	drops[0] = '\0';
-	for (i = 1; i < REASON_MAX && off < sizeof(drops); i++) {
-		if (!a->cnt.dropped[i])
-			continue;
-		off += (size_t)snprintf(drops + off, sizeof(drops) - off, " %s=%llu",
-					classify_reason_name((enum classify_reason)i),
-					(unsigned long long)a->cnt.dropped[i]);
+	counters_snapshot(a, &c);
+	metrics_format_line(line, sizeof(line), &v);
+	peer_fwd_log_stats(&a->peers);
+	log_msg(LOG_INFO, "counters: %s", line);
+}
+
+/* Per-peer series for the metrics file. (The SIGUSR1 line leaves them
+ * out: peer_fwd_log_stats() logs one line per peer next to it.) */
+static unsigned peers_snapshot(const struct agent *a, struct metrics_peer *out)
+{
+	const struct peer_state *p;
+	unsigned i;
+
+	for (i = 0; i < PMTUD_MAX_PEERS && (p = peer_fwd_peer(&a->peers, i)); i++) {
+		pmtud_addr_str(&p->addr, out[i].name);
+		out[i].sent = p->sent;
+		out[i].errors = p->errors;
 	}
-	log_msg(LOG_INFO,
-		"counters: received=%llu forwarded=%llu limited_source=%llu "
-		"limited_iface=%llu send_errors=%llu unknown_iface=%llu "
-		"nflog_enobufs=%llu nflog_seq_gaps=%llu dropped:%s",
-		(unsigned long long)a->cnt.received,
-		(unsigned long long)a->cnt.forwarded,
-		(unsigned long long)a->cnt.limited_source,
-		(unsigned long long)a->cnt.limited_iface,
-		(unsigned long long)a->cnt.send_errors,
-		(unsigned long long)a->cnt.unknown_iface,
-		(unsigned long long)a->input.lost_enobufs,
-		(unsigned long long)a->input.seq_gaps,
-		off ? drops : " none");
+	return i;
+}
+
+static void write_metrics(struct agent *a)
+{
+	struct metrics_peer peers[PMTUD_MAX_PEERS];
+	char err[512];
+	struct counters c;
+	struct metrics_view v = { .c = &c, .peers = peers };
+
+	if (!a->conf->metrics_file[0])
+		return;
+	counters_snapshot(a, &c);
+	v.n_peers = peers_snapshot(a, peers);
+	/* One warning when writes start failing, one line when they work
+	 * again: a full disk must not repeat itself every interval. */
+	if (metrics_write_file(a->conf->metrics_file, &v, err, sizeof(err)) < 0) {
+		if (!a->metrics_failing)
+			log_msg(LOG_WARNING, "%s (retrying every %u s)", err,
+				a->conf->stats_interval);
+		a->metrics_failing = true;
+		return;
+	}
+	if (a->metrics_failing)
+		log_msg(LOG_NOTICE, "metrics file %s written again", a->conf->metrics_file);
+	a->metrics_failing = false;
 }
 
 static int open_signals(struct agent *a)
@@ -202,6 +369,8 @@ static int epoll_add(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+static void reload(struct agent *a);
+
 /* Returns 1 to keep running, 0 to stop. */
 static int handle_signal(struct agent *a)
 {
@@ -217,11 +386,55 @@ static int handle_signal(struct agent *a)
 			log_counters(a);
 			break;
 		case SIGHUP:
-			log_msg(LOG_NOTICE, "SIGHUP: live reload is not available in this version; configuration unchanged");
+			reload(a);
 			break;
 		}
 	}
 	return 1;
+}
+
+/* Keep systemd's watchdog fed: WATCHDOG=1 every WatchdogSec/2 counted
+ * from the last kick, whatever wakes the loop. Returns the epoll
+ * timeout (ms) until the next kick is due, -1 with no watchdog. */
+static int watchdog_kick(struct agent *a)
+{
+	uint64_t now, due;
+
+	if (!a->wd_half_ns)
+		return -1;
+	now = ratelimit_now();
+	if (now - a->wd_last_ns >= a->wd_half_ns) {
+#ifdef HAVE_LIBSYSTEMD
+		sd_notify(0, "WATCHDOG=1");
+#endif
+		a->wd_last_ns = now;
+	}
+	due = a->wd_last_ns + a->wd_half_ns - now;
+	if (due > 60000000000ULL)	/* the int timeout; waking once a minute is free */
+		due = 60000000000ULL;
+	return (int)((due + 999999) / 1000000);
+}
+
+/* Every stats_interval: the metrics file, and the count of per-packet
+ * lines suppressed since the last line got through. */
+static void on_tick(struct agent *a)
+{
+	uint64_t expirations;
+
+	if (read(a->timerfd, &expirations, sizeof(expirations)) < 0)
+		return;		/* EAGAIN: a reload re-armed it meanwhile */
+	report_suppressed(a);
+	write_metrics(a);
+}
+
+static int arm_timer(struct agent *a)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = a->conf->stats_interval },
+		.it_value = { .tv_sec = a->conf->stats_interval },
+	};
+
+	return timerfd_settime(a->timerfd, 0, &its, NULL);
 }
 
 static int event_loop(struct agent *a)
@@ -230,7 +443,7 @@ static int event_loop(struct agent *a)
 	int n, i;
 
 	for (;;) {
-		n = epoll_wait(a->epfd, evs, 4, -1);
+		n = epoll_wait(a->epfd, evs, 4, watchdog_kick(a));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -241,9 +454,14 @@ static int event_loop(struct agent *a)
 			if (evs[i].data.fd == a->sigfd) {
 				if (!handle_signal(a))
 					return EXIT_OK;
-			} else if (input_nflog_receive(&a->input, on_packet, a) < 0) {
-				log_msg(LOG_ERR, "NFLOG group %u: receive failed: %s",
-					a->conf->nflog_group, strerror(errno));
+			} else if (evs[i].data.fd == a->timerfd) {
+				on_tick(a);
+			} else if (input_receive(&a->input, on_packet, a) < 0) {
+				char what[32];
+
+				log_msg(LOG_ERR, "%s: receive failed: %s",
+					input_describe(a->conf, what, sizeof(what)),
+					strerror(errno));
 				return EXIT_RUNTIME;
 			}
 		}
@@ -298,6 +516,7 @@ static int setup(struct agent *a, const char *source)
 {
 	char err[512];
 	struct conf_error cerr;
+	int rc;
 
 	if (conf_check_ifaces(a->conf, source, &cerr) < 0) {
 		log_msg(LOG_ERR, "%s", cerr.msg);
@@ -313,11 +532,16 @@ static int setup(struct agent *a, const char *source)
 	build_policy(a);
 	if (setup_limits(a) < 0)
 		return EXIT_RUNTIME;
+	rc = peer_fwd_open(&a->peers, a->conf, ratelimit_now(), err, sizeof(err));
+	if (rc != EXIT_OK) {
+		log_msg(LOG_ERR, "%s: %s", rc == EXIT_CONFIG ? source : "startup", err);
+		return rc;
+	}
 	if (open_signals(a) < 0) {
 		log_msg(LOG_ERR, "signalfd: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	if (input_nflog_open(&a->input, a->conf->nflog_group, a->conf->rcvbuf, err, sizeof(err)) < 0) {
+	if (input_open(&a->input, a->conf, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		return EXIT_INPUT;
 	}
@@ -327,8 +551,14 @@ static int setup(struct agent *a, const char *source)
 	}
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->epfd < 0 || epoll_add(a->epfd, a->sigfd) < 0 ||
-	    epoll_add(a->epfd, a->input.fd) < 0) {
+	    epoll_add(a->epfd, input_fd(&a->input)) < 0) {
 		log_msg(LOG_ERR, "epoll: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	log_limit_init(&a->loglim, LOG_PACKET_RATE, LOG_PACKET_BURST, ratelimit_now());
+	a->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (a->timerfd < 0 || arm_timer(a) < 0 || epoll_add(a->epfd, a->timerfd) < 0) {
+		log_msg(LOG_ERR, "stats timer: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
 	if (a->conf->install_rules &&
@@ -339,9 +569,224 @@ static int setup(struct agent *a, const char *source)
 	return EXIT_OK;
 }
 
+/* ---- live reload (SIGHUP) ------------------------------------------- */
+
+/* What a reload prepares before touching anything: every step that can
+ * fail happens here, so that a failure leaves the agent as it was. */
+struct staged {
+	struct iface_set ifaces;
+	struct token_bucket iface_bucket[PMTUD_MAX_IFACES];
+	struct rl_table *src_limit;	/* new table: its size changed */
+	struct input input;		/* new input: group/queue changed */
+	bool new_input;
+	struct peer_forwarder peers;	/* new peer relay: a peer key changed */
+	bool new_peers;
+};
+
+/* The peer relay's sockets and budget follow these keys: a change
+ * opens a new relay (reload), which takes over the counters of the
+ * peers it keeps. */
+static bool peers_changed(const struct pmtud_conf *o, const struct pmtud_conf *n)
+{
+	unsigned i;
+
+	if (o->n_peers != n->n_peers || o->peer_ttl != n->peer_ttl ||
+	    o->peer_rate != n->peer_rate ||
+	    !pmtud_addr_eq(&o->peer_source[0], &n->peer_source[0]) ||
+	    !pmtud_addr_eq(&o->peer_source[1], &n->peer_source[1]))
+		return true;
+	for (i = 0; i < n->n_peers; i++)
+		if (!pmtud_addr_eq(&o->peers[i], &n->peers[i]))
+			return true;
+	return false;
+}
+
+/* The key whose change a reload cannot apply, or NULL. These are bound
+ * to the process: the input kind, the table's name and ownership, the
+ * pinned CPU, the socket buffer. */
+static const char *restart_key(const struct pmtud_conf *o, const struct pmtud_conf *n)
+{
+	if (o->input != n->input)
+		return "input";
+	if (strcmp(o->table, n->table) != 0)
+		return "table";
+	if (o->install_rules != n->install_rules)
+		return "install_rules";
+	if (o->cpu != n->cpu)
+		return "cpu";
+	if (o->rcvbuf != n->rcvbuf)
+		return "rcvbuf";
+	return NULL;
+}
+
+static bool input_changed(const struct pmtud_conf *o, const struct pmtud_conf *n)
+{
+	if (n->input == INPUT_NFQUEUE)
+		return o->queue_num != n->queue_num;
+	return o->nflog_group != n->nflog_group;
+}
+
+/* Interfaces kept by name keep their bucket (tokens included). */
+static void stage_buckets(const struct agent *a, const struct pmtud_conf *n,
+			  struct staged *st)
+{
+	uint64_t now = ratelimit_now();
+	unsigned i, j;
+
+	for (i = 0; i < st->ifaces.n; i++) {
+		struct token_bucket *tb = &st->iface_bucket[i];
+
+		for (j = 0; j < a->ifaces.n; j++)
+			if (!strcmp(a->ifaces.ifs[j].name, st->ifaces.ifs[i].name))
+				break;
+		if (j < a->ifaces.n) {
+			*tb = a->iface_bucket[j];
+			tb_set_rate(tb, n->iface_rate, n->iface_burst);
+		} else {
+			tb_init(tb, n->iface_rate, n->iface_burst, now);
+		}
+	}
+}
+
+static void unstage(struct staged *st)
+{
+	rl_table_free(st->src_limit);
+	if (st->new_input)
+		input_close(&st->input);	/* closing also leaves epoll */
+	if (st->new_peers)
+		peer_fwd_close(&st->peers);
+}
+
+static void peers_carry_over(struct peer_forwarder *to, const struct peer_forwarder *from)
+{
+	unsigned i, j;
+
+	for (i = 0; i < to->n; i++)
+		for (j = 0; j < from->n; j++)
+			if (pmtud_addr_eq(&to->peers[i].addr, &from->peers[j].addr)) {
+				to->peers[i].sent = from->peers[j].sent;
+				to->peers[i].errors = from->peers[j].errors;
+			}
+	to->limited = from->limited;
+}
+
+static int stage(struct agent *a, const struct pmtud_conf *n, struct staged *st,
+		 char *err, size_t errlen)
+{
+	if (iface_resolve(&st->ifaces, n, err, errlen) < 0)
+		return -1;
+	stage_buckets(a, n, st);
+	if (n->src_table_size != a->conf->src_table_size) {
+		st->src_limit = rl_table_new(n->src_table_size, n->src_rate,
+					     n->src_burst, NULL);
+		if (!st->src_limit) {
+			snprintf(err, errlen, "cannot allocate the rate-limit table: %s",
+				 strerror(errno));
+			return -1;
+		}
+	}
+	/* The new input is bound before the rules point at it, and the
+	 * old one closed after: no PTB finds nobody listening. */
+	if (input_changed(a->conf, n)) {
+		st->new_input = true;	/* closing a failed open is safe */
+		if (input_open(&st->input, n, err, errlen) < 0)
+			return -1;
+		if (epoll_add(a->epfd, input_fd(&st->input)) < 0) {
+			snprintf(err, errlen, "epoll: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (peers_changed(a->conf, n)) {
+		st->new_peers = true;	/* closing a failed open is safe */
+		if (peer_fwd_open(&st->peers, n, ratelimit_now(), err, errlen) != 0)
+			return -1;
+	}
+	if (n->install_rules && rules_replace(&a->rules, n, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* Nothing here can fail: the switch to the staged state. */
+static void commit(struct agent *a, const struct pmtud_conf *n, struct staged *st)
+{
+	if (st->new_input) {
+		/* What the old input still holds arrived under the old rules. */
+		input_receive(&a->input, on_packet, a);
+		a->lost_base.input_enobufs += input_enobufs(&a->input);
+		a->lost_base.input_seq_gaps += input_gaps(&a->input);
+		input_close(&a->input);
+		a->input = st->input;
+	}
+	if (st->new_peers) {
+		peers_carry_over(&st->peers, &a->peers);
+		peer_fwd_close(&a->peers);
+		a->peers = st->peers;
+	}
+	a->ifaces = st->ifaces;
+	memcpy(a->iface_bucket, st->iface_bucket, sizeof(a->iface_bucket));
+	if (st->src_limit) {
+		rl_table_free(a->src_limit);
+		a->src_limit = st->src_limit;
+	} else if (rl_table_set_rate(a->src_limit, n->src_rate, n->src_burst) < 0) {
+		log_msg(LOG_WARNING, "reload: src_rate %g, src_burst %g refused by "
+			"the rate limiter: %s", n->src_rate, n->src_burst, strerror(errno));
+	}
+	if (strcmp(a->conf->metrics_file, n->metrics_file) != 0)
+		a->metrics_failing = false;
+	a->conf = n;
+	build_policy(a);
+	log_init(n->verbose);
+	if (arm_timer(a) < 0)
+		log_msg(LOG_WARNING, "reload: stats timer: %s", strerror(errno));
+}
+
+static void log_started(const struct agent *a);
+
+/* SIGHUP: the file and the same command line again, into the spare
+ * slot. Invalid, or not applicable: one line why, and the running
+ * configuration stays exactly as it was. */
+static void reload(struct agent *a)
+{
+	struct pmtud_conf *n = &a->conf_slot[a->conf == &a->conf_slot[0]];
+	struct staged st;
+	struct cli_result res;
+	struct conf_error cerr;
+	const char *source, *key;
+	char err[512];
+
+	memset(&st, 0, sizeof(st));
+	if (cli_configure(a->argc, a->argv, n, &res, &cerr) < 0 ||
+	    conf_check_ifaces(n, res.config_path ? res.config_path : "command line",
+			      &cerr) < 0) {
+		log_msg(LOG_ERR, "reload failed, configuration unchanged: %s", cerr.msg);
+		a->cnt.reloads_failed++;
+		return;
+	}
+	source = res.config_path ? res.config_path : "command line";
+	key = restart_key(a->conf, n);
+	if (key) {
+		log_msg(LOG_ERR, "reload refused, configuration unchanged: %s: "
+			"changing \"%s\" requires a restart", source, key);
+		a->cnt.reloads_failed++;
+		return;
+	}
+	if (stage(a, n, &st, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "reload failed, configuration unchanged: %s: %s",
+			source, err);
+		unstage(&st);
+		a->cnt.reloads_failed++;
+		return;
+	}
+	commit(a, n, &st);
+	a->cnt.reloads_ok++;
+	log_msg(LOG_NOTICE, "reload: configuration from %s applied", source);
+	iface_warn_settings(&a->ifaces);
+	log_started(a);
+}
+
 static void log_started(const struct agent *a)
 {
-	char names[PMTUD_MAX_IFACES * (IFNAMSIZ + 1)];
+	char names[PMTUD_MAX_IFACES * (IFNAMSIZ + 1)], what[32];
 	size_t off = 0;
 	unsigned i;
 
@@ -349,54 +794,104 @@ static void log_started(const struct agent *a)
 	for (i = 0; i < a->ifaces.n; i++)
 		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
 					i ? "," : "", a->ifaces.ifs[i].name);
+	/* NFQUEUE reports only the source MAC of an IP packet, not its
+	 * Ethernet header, which is where use_src_mac takes it from. */
+	if (a->conf->input == INPUT_NFQUEUE && a->conf->use_src_mac)
+		log_msg(LOG_WARNING, "use_src_mac: NFQUEUE delivers no Ethernet "
+			"header: copies carry the interface's MAC address");
 	if (!a->conf->install_rules)
 		log_msg(LOG_INFO, "rules: not installed (install_rules false): "
-			"the operator's ruleset must log to group %u", a->conf->nflog_group);
+			"the operator's ruleset must %s %u",
+			a->conf->input == INPUT_NFQUEUE ? "queue (bypass) to queue" : "log to group",
+			a->conf->input == INPUT_NFQUEUE ? a->conf->queue_num : a->conf->nflog_group);
 	else
 		log_msg(LOG_INFO, "rules: table inet %s installed, %s", a->rules.table,
 			a->rules.owner ? "owner mode (the kernel removes it when pmtud-nf exits)"
 				       : "fallback mode (no owner flag: removed on clean stop, swept at start)");
-	log_msg(LOG_INFO, "%s %s running: NFLOG group %u, interfaces %s, "
+	log_msg(LOG_INFO, "%s %s running: input %s, interfaces %s, "
 		"src_rate %g/s (burst %g, key %s), iface_rate %g/s (burst %g)%s",
-		PACKAGE_NAME, PACKAGE_VERSION, a->conf->nflog_group, names,
+		PACKAGE_NAME, PACKAGE_VERSION,
+		input_describe(a->conf, what, sizeof(what)), names,
 		a->conf->src_rate, a->conf->src_burst,
 		a->conf->src_key == SRC_KEY_FLOW ? "flow" : "source",
 		a->conf->iface_rate, a->conf->iface_burst,
 		a->conf->dry_run ? ", dry run (nothing is sent)" : "");
+	if (!a->peers.n && !a->conf->broadcast)
+		log_msg(LOG_WARNING, "broadcast is off and no peer is configured: "
+			"no PTB is relayed");
+	if (a->peers.n)
+		log_msg(LOG_INFO, "relaying to %u peer(s): peer_rate %g/s in total, "
+			"ttl %u%s", a->peers.n, a->conf->peer_rate, a->conf->peer_ttl,
+			a->conf->broadcast ? "" : ", no broadcast copies");
 }
 
 static void teardown(struct agent *a)
 {
+	/* Input first: the kernel drops every packet still queued to
+	 * NFQUEUE when a hook goes away (our table's chain), so the input
+	 * accepts them before; once unbound, "bypass" lets new ones pass. */
+	input_close(&a->input);
 	rules_remove(&a->rules);
-	input_nflog_close(&a->input);
 	forward_close(&a->fwd);
+	peer_fwd_close(&a->peers);
 	rl_table_free(a->src_limit);
 	if (a->epfd >= 0)
 		close(a->epfd);
 	if (a->sigfd >= 0)
 		close(a->sigfd);
+	if (a->timerfd >= 0)
+		close(a->timerfd);
 }
 
-int agent_run(const struct pmtud_conf *c, const char *config_path)
+#ifdef HAVE_LIBSYSTEMD
+/* WatchdogSec= set (and meant for us): kick at half the interval. */
+static void watchdog_setup(struct agent *a)
+{
+	uint64_t usec;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return;
+	a->wd_half_ns = usec * 1000 / 2;
+	a->wd_last_ns = ratelimit_now();
+	sd_notify(0, "WATCHDOG=1");
+	log_msg(LOG_INFO, "systemd watchdog: %llu ms, kicked every %llu ms",
+		(unsigned long long)(usec / 1000),
+		(unsigned long long)(a->wd_half_ns / 1000000));
+}
+#endif
+
+int agent_run(const struct pmtud_conf *c, const char *config_path,
+	      int argc, char **argv)
 {
 	/* Large (per-interface state): keep it off the stack. */
 	static struct agent a;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	a.conf = c;
-	a.sigfd = a.epfd = a.input.fd = a.fwd.fd = -1;
+	a.conf_slot[0] = *c;
+	a.conf = c = &a.conf_slot[0];
+	a.argc = argc;
+	a.argv = argv;
+	a.sigfd = a.epfd = a.fwd.fd = a.timerfd = -1;
+	a.peers.fd4 = a.peers.fd6 = -1;
 	rc = setup(&a, config_path ? config_path : "command line");
 	if (rc == EXIT_OK) {
 		log_started(&a);
 #ifdef HAVE_LIBSYSTEMD
-		sd_notifyf(0, "READY=1\nSTATUS=NFLOG group %u, %u interface(s)",
-			   c->nflog_group, a.ifaces.n);
+		{
+			char what[32];
+
+			sd_notifyf(0, "READY=1\nSTATUS=%s, %u interface(s)",
+				   input_describe(c, what, sizeof(what)), a.ifaces.n);
+		}
+		watchdog_setup(&a);
 #endif
 		rc = event_loop(&a);
 #ifdef HAVE_LIBSYSTEMD
 		sd_notify(0, "STOPPING=1");
 #endif
+		report_suppressed(&a);
+		write_metrics(&a);
 		log_counters(&a);
 	}
 	teardown(&a);

@@ -541,6 +541,54 @@ static const struct key_ops name_ops = {
 	.expect = name_expect,
 };
 
+/* ---- paths (metrics_file): a char array, "" = unset ---------------------- */
+
+static void path_expect(const struct conf_key *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "an absolute path of at most %zu bytes, or \"\" (off)",
+		 k->size - 1);
+}
+
+static int path_store(const struct ctx *x, struct pmtud_conf *c, const char *s,
+		      const char *got)
+{
+	size_t n = s ? strlen(s) : 0;
+	size_t i;
+
+	if (!s || n >= x->k->size || (n && s[0] != '/'))
+		return bad_value(x, got);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return bad_value(x, got);
+	memcpy(field(x->k, c), s, n + 1);
+	return 0;
+}
+
+static int path_from_json(const struct ctx *x, struct pmtud_conf *c, json_t *v)
+{
+	char got[GOTLEN];
+
+	if (!json_is_string(v))
+		return bad_type(x, v);
+	return path_store(x, c, cstr(v), render(v, got, sizeof(got)));
+}
+
+static int path_from_str(const struct ctx *x, struct pmtud_conf *c, const char *s,
+			 bool append)
+{
+	char got[GOTLEN];
+
+	(void)append;
+	return path_store(x, c, s, quote(s, got, sizeof(got)));
+}
+
+static const struct key_ops path_ops = {
+	.from_json = path_from_json,
+	.from_str = path_from_str,
+	.to_json = name_to_json,
+	.expect = path_expect,
+};
+
 /* ---- lists: a JSON array, or comma-separated on the command line ----- */
 
 static int list_from_json(const struct ctx *x, struct pmtud_conf *c, json_t *v)
@@ -817,6 +865,74 @@ static const struct key_ops peers_ops = {
 	.add_str = peer_add_str,
 };
 
+/* Peer sources: at most one address per family, [0] IPv4, [1] IPv6. */
+static void psrc_clear(struct pmtud_conf *c)
+{
+	memset(c->peer_source, 0, sizeof(c->peer_source));
+}
+
+static int psrc_add(const struct ctx *x, struct pmtud_conf *c, const char *s,
+		    const char *got)
+{
+	struct pmtud_addr a;
+	struct pmtud_addr *slot;
+
+	if (!s || pmtud_addr_parse(&a, s) < 0)
+		return bad_value(x, got);
+	slot = &c->peer_source[a.family == AF_INET ? 0 : 1];
+	if (slot->family)
+		return key_fail(x, "more than one %s address %s",
+				a.family == AF_INET ? "IPv4" : "IPv6", got);
+	*slot = a;
+	return 0;
+}
+
+static int psrc_add_json(const struct ctx *x, struct pmtud_conf *c, json_t *v)
+{
+	char got[GOTLEN];
+
+	if (!json_is_string(v))
+		return bad_type(x, v);
+	return psrc_add(x, c, cstr(v), render(v, got, sizeof(got)));
+}
+
+static int psrc_add_str(const struct ctx *x, struct pmtud_conf *c, const char *s)
+{
+	char got[GOTLEN];
+
+	return psrc_add(x, c, s, quote(s, got, sizeof(got)));
+}
+
+static json_t *psrc_to_json(const struct conf_key *k, const struct pmtud_conf *c)
+{
+	char buf[PMTUD_ADDRSTRLEN];
+	json_t *a = json_array();
+	unsigned i;
+
+	(void)k;
+	for (i = 0; a && i < 2; i++) {
+		if (!c->peer_source[i].family)
+			continue;
+		pmtud_addr_str(&c->peer_source[i], buf);
+		if (json_array_append_new(a, json_string(buf)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static const struct key_ops psrc_ops = {
+	.from_json = list_from_json,
+	.from_str = list_from_str,
+	.to_json = psrc_to_json,
+	.expect = peer_expect,
+	.list_expect = "an array of at most one IPv4 and one IPv6 address",
+	.clear = psrc_clear,
+	.add_json = psrc_add_json,
+	.add_str = psrc_add_str,
+};
+
 /* ---- the table ------------------------------------------------------------ */
 
 static const char *const src_key_names[] = {
@@ -867,8 +983,20 @@ static const struct conf_key keys[] = {
 		    "relay only PTBs quoting one of these source ports", "any" },
 	  .ops = &ports_ops, .min = 1, .max = 65535, .dflt = "" },
 	{ .flag = { "peers", 0, "A[,A...]", "peers",
-		    "other servers: PTBs sent from these addresses are never relayed", "none" },
+		    "other servers: each PTB is relayed to them, never one sent from them", "none" },
 	  .ops = &peers_ops, .dflt = "" },
+	{ .flag = { "no-broadcast", 0, NULL, "broadcast",
+		    "send no Ethernet broadcast copies (peers only)", "true" },
+	  .ops = &bool_ops, FIELD(broadcast), .flag_val = false },
+	{ .flag = { "peer-ttl", 0, "N", "peer_ttl",
+		    "TTL / hop limit of the copies sent to peers", "64" },
+	  .ops = &int_ops, FIELD(peer_ttl), .min = 1, .max = 255 },
+	{ .flag = { "peer-rate", 0, "R", "peer_rate",
+		    "copies sent per second to all peers together (> 0)", "10 x peers" },
+	  .ops = &num_ops, FIELD(peer_rate), .dmin = 0, .open = true, .derived = true },
+	{ .flag = { "peer-source", 0, "A[,A]", "peer_source",
+		    "source address of the copies to peers, one per family (a local address)", "routed" },
+	  .ops = &psrc_ops, .dflt = "" },
 	{ .flag = { "min-mtu", 0, "N", "min_mtu",
 		    "smallest MTU accepted in an IPv4 PTB", "68" },
 	  .ops = &int_ops, FIELD(min_mtu), .min = 68, .max = 65535 },
@@ -894,8 +1022,14 @@ static const struct conf_key keys[] = {
 		    "decide and log, but send no copies", "false" },
 	  .ops = &bool_ops, FIELD(dry_run), .flag_val = true },
 	{ .flag = { "verbose", 'v', NULL, "verbose",
-		    "more log detail; repeatable, adds to the file's value (max 3)", "0" },
+		    "1: log each decision, 2: + debug, 3: + packet hex; repeatable, adds to the file's value", "0" },
 	  .ops = &int_ops, FIELD(verbose), .min = 0, .max = 3 },
+	{ .flag = { "metrics-file", 0, "PATH", "metrics_file",
+		    "write counters there in the Prometheus text format (\"\": off)", "off" },
+	  .ops = &path_ops, FIELD(metrics_file), .dflt = "" },
+	{ .flag = { "stats-interval", 0, "SECONDS", "stats_interval",
+		    "seconds between two writes of the metrics file", "15" },
+	  .ops = &int_ops, FIELD(stats_interval), .min = 1, .max = 3600 },
 };
 
 static const struct conf_key *key_by_name(const char *name)
@@ -942,6 +1076,9 @@ void conf_resolve(struct pmtud_conf *c)
 		c->src_burst = at_least_one(c->src_rate);
 	if (c->iface_burst == 0)
 		c->iface_burst = at_least_one(c->iface_rate);
+	/* Enough for every peer to get a copy of 10 PTBs per second. */
+	if (c->peer_rate == 0)
+		c->peer_rate = 10.0 * (c->n_peers ? c->n_peers : 1);
 }
 
 static int load_object(struct pmtud_conf *c, const char *path, json_t *root,
@@ -966,6 +1103,32 @@ static int load_object(struct pmtud_conf *c, const char *path, json_t *root,
 	return 0;
 }
 
+/* Takes root (NULL: the parser failed, je says why) from either loader. */
+static int load_parsed(struct pmtud_conf *c, const char *path, json_t *root,
+		       const json_error_t *je, struct conf_error *err)
+{
+	int rc;
+
+	if (!root && je->line < 1)
+		return fail(err, "%s: cannot read: %s", path, je->text);
+	if (!root)
+		return fail(err, "%s:%d:%d: invalid JSON: %s", path, je->line,
+			    je->column, je->text);
+	rc = load_object(c, path, root, err);
+	json_decref(root);
+	return rc;
+}
+
+int conf_load_string(struct pmtud_conf *c, const char *name, const char *text,
+		     size_t len, struct conf_error *err)
+{
+	json_error_t je;
+	json_t *root;
+
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	return load_parsed(c, name, root, &je, err);
+}
+
 int conf_load_file(struct pmtud_conf *c, const char *path, bool must_exist,
 		   struct conf_error *err)
 {
@@ -973,7 +1136,6 @@ int conf_load_file(struct pmtud_conf *c, const char *path, bool must_exist,
 	struct stat st;
 	json_t *root;
 	FILE *f;
-	int rc;
 
 	f = fopen(path, "re");
 	if (!f) {
@@ -987,14 +1149,7 @@ int conf_load_file(struct pmtud_conf *c, const char *path, bool must_exist,
 	}
 	root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
 	fclose(f);
-	if (!root && je.line < 1)
-		return fail(err, "%s: cannot read: %s", path, je.text);
-	if (!root)
-		return fail(err, "%s:%d:%d: invalid JSON: %s", path, je.line,
-			    je.column, je.text);
-	rc = load_object(c, path, root, err);
-	json_decref(root);
-	return rc;
+	return load_parsed(c, path, root, &je, err);
 }
 
 int conf_validate(const struct pmtud_conf *c, const char *source,

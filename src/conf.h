@@ -26,6 +26,7 @@
 #define PMTUD_MAX_IFACES	64
 #define PMTUD_MAX_PEERS		64
 #define PMTUD_TABLE_MAXLEN	64	/* incl. NUL; kernel NFT_NAME_MAXLEN is 256 */
+#define PMTUD_PATH_MAXLEN	256	/* incl. NUL: metrics_file */
 
 enum src_key {
 	SRC_KEY_FLOW = 0,	/* (outer source, quoted destination): default */
@@ -52,6 +53,11 @@ struct pmtud_conf {
 	unsigned n_ports;
 	struct pmtud_addr peers[PMTUD_MAX_PEERS];
 	unsigned n_peers;
+	/* relaying to peers (forward_peer.c) */
+	bool broadcast;			/* default true: Ethernet broadcast copies */
+	uint32_t peer_ttl;		/* TTL / hop limit of peer copies, default 64 */
+	double peer_rate;		/* peer copies/s in total, default 10 per peer: conf_resolve() */
+	struct pmtud_addr peer_source[2];	/* [0] IPv4, [1] IPv6; family 0: routed source */
 	uint32_t min_mtu;		/* IPv4 minimum accepted, default 68 */
 	uint32_t max_mtu;		/* maximum accepted, both families, default 65535 */
 	bool dry_run;
@@ -64,6 +70,9 @@ struct pmtud_conf {
 	uint32_t rcvbuf;		/* netlink SO_RCVBUFFORCE bytes, default 4 MiB */
 	enum input_kind input;		/* default nflog */
 	uint16_t queue_num;		/* NFQUEUE number, default 33 */
+	/* operation (metrics.c) */
+	char metrics_file[PMTUD_PATH_MAXLEN];	/* Prometheus text file; "" = off */
+	uint32_t stats_interval;	/* seconds between metrics writes, default 15 */
 };
 
 struct conf_error {
@@ -77,6 +86,11 @@ void conf_defaults(struct pmtud_conf *c);
  * error when must_exist is false. */
 int conf_load_file(struct pmtud_conf *c, const char *path, bool must_exist,
 		   struct conf_error *err);
+
+/* The same from len bytes of JSON text in memory (not NUL-terminated);
+ * name stands for the file in messages. Used by the fuzzer. */
+int conf_load_string(struct pmtud_conf *c, const char *name, const char *text,
+		     size_t len, struct conf_error *err);
 
 /* Cross-key checks after file + command line (iface present, burst
  * sane, ...). Returns 0 or -1 with err filled ("source" names where
@@ -119,7 +133,8 @@ int conf_set_flag(struct pmtud_conf *c, const struct conf_flag *f,
 		  const char *arg, bool append, struct conf_error *err);
 
 /* Fill the values that default to others: src_burst and iface_burst
- * left unset (0 after conf_defaults) become max(1, rate). Call once,
+ * left unset (0 after conf_defaults) become max(1, rate); peer_rate
+ * becomes 10 per peer (10 when there is none). Call once,
  * after the file and the flags, before conf_validate(). */
 void conf_resolve(struct pmtud_conf *c);
 

@@ -51,3 +51,25 @@ void log_msg(int prio, const char *fmt, ...)
 	else
 		fprintf(stderr, "pmtud-nf: %s%s\n", prio_word(prio), line);
 }
+
+void log_limit_init(struct log_limit *l, double rate, double burst, uint64_t now_ns)
+{
+	tb_init(&l->tb, rate, burst, now_ns);
+	l->suppressed = 0;
+}
+
+bool log_limit_allow(struct log_limit *l, uint64_t now_ns)
+{
+	if (tb_allow(&l->tb, now_ns))
+		return true;
+	l->suppressed++;
+	return false;
+}
+
+uint64_t log_limit_take(struct log_limit *l)
+{
+	uint64_t n = l->suppressed;
+
+	l->suppressed = 0;
+	return n;
+}

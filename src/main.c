@@ -37,5 +37,5 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_init(conf.verbose);
-	return agent_run(&conf, res.config_path);
+	return agent_run(&conf, res.config_path, argc, argv);
 }

@@ -83,7 +83,7 @@ void tb_init(struct token_bucket *tb, double rate, double burst, uint64_t now_ns
 	tb->last_ns = now_ns;
 }
 
-bool tb_allow(struct token_bucket *tb, uint64_t now_ns)
+bool tb_ready(struct token_bucket *tb, uint64_t now_ns)
 {
 	if (now_ns > tb->last_ns) {
 		tb->tokens += (double)(now_ns - tb->last_ns) * tb->rate / NS_PER_S;
@@ -91,7 +91,12 @@ bool tb_allow(struct token_bucket *tb, uint64_t now_ns)
 			tb->tokens = tb->burst;
 		tb->last_ns = now_ns;
 	}
-	if (tb->tokens < 1.0 - TB_EPSILON)
+	return tb->tokens >= 1.0 - TB_EPSILON;
+}
+
+bool tb_allow(struct token_bucket *tb, uint64_t now_ns)
+{
+	if (!tb_ready(tb, now_ns))
 		return false;
 	tb->tokens -= 1.0;
 	return true;

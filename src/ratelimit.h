@@ -29,6 +29,9 @@ void tb_init(struct token_bucket *tb, double rate, double burst, uint64_t now_ns
 /* Take one token if at least one is there. A clock that goes back
  * (now_ns < last_ns) refills nothing. */
 bool tb_allow(struct token_bucket *tb, uint64_t now_ns);
+/* Refill, then say whether tb_allow() would succeed, taking nothing:
+ * lets a caller check this bucket before spending a token elsewhere. */
+bool tb_ready(struct token_bucket *tb, uint64_t now_ns);
 /* Reload: a full bucket stays full; otherwise tokens are kept, capped
  * at the new burst. */
 void tb_set_rate(struct token_bucket *tb, double rate, double burst);

@@ -20,6 +20,18 @@
  * the inet family dependency "meta nfproto" before "meta l4proto"; ICMP
  * type and code loaded as one 2-byte word from the transport header.
  *
+ * With "peers", each rule also skips PTBs sent by a peer of its family,
+ * after the ICMP match: "ip saddr != 192.0.2.7" for one, "ip6 saddr !=
+ * { 2001:db8::7, 2001:db8::8 }" (an anonymous set, inverted lookup) for
+ * more, as nft generates them. No peers: the rules are as above.
+ *
+ * With "input": "nfqueue" the last statement is "queue num 33 bypass"
+ * instead (nft/pmtud-nfqueue.nft): the packet waits in the queue for
+ * the agent's ACCEPT verdict, or passes at once when nobody listens.
+ * Kernels built without nft_queue get the xtables NFQUEUE target
+ * (revision 3, bypass) through nft_compat: same fate for the packet;
+ * nft lists it as an xt target.
+ *
  * Snaplen: the log expression carries no NFTA_LOG_SNAPLEN. Then the
  * kernel copies as much as the NFLOG group's copy range allows, which
  * the input sets to 0xffff: the whole packet. An explicit snaplen would
@@ -40,6 +52,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <net/if.h>
@@ -50,6 +63,8 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -70,13 +85,19 @@
  * (BYTEORDER_HOST_ENDIAN), kept in the set so that nft lists its
  * elements as interface names. */
 #define NFT_TYPE_IFNAME		41
+#define NFT_TYPE_IPADDR		7
+#define NFT_TYPE_IP6ADDR	8
 #define NFT_BYTEORDER_HOST	1
+#define NFT_BYTEORDER_BIG	2
+
+/* Peer sets are bound to their rule by ids after the interface sets'. */
+#define PEER_SET_ID_BASE	16
 
 /* A batch holds at most: delete table, table, chain, and for each of
  * the two rules a set, its elements and the rule. With 64 interfaces
  * it stays under 6 KiB. mnl batches need twice their limit in buffer. */
-#define BATCH_LIMIT	8192
-#define BATCH_MAXMSG	12
+#define BATCH_LIMIT	16384	/* + 2 peer sets of up to 64 addresses */
+#define BATCH_MAXMSG	16
 #define NL_TIMEOUT_S	5		/* an answer that never comes */
 
 struct icmp_match {
@@ -84,11 +105,18 @@ struct icmp_match {
 	uint8_t nfproto;
 	uint8_t l4proto;
 	uint8_t type_code[2];	/* first two bytes of the ICMP header */
+	/* "ip saddr != { peers }": the family's peers, where the source
+	 * address lies in the network header, its nft datatype. */
+	uint8_t family;
+	uint8_t saddr_off, addr_len;
+	uint32_t addr_type;
 };
 
 static const struct icmp_match icmp_matches[] = {
-	{ "ICMPv4", NFPROTO_IPV4, IPPROTO_ICMP, { 3, 4 } },	/* frag-needed */
-	{ "ICMPv6", NFPROTO_IPV6, IPPROTO_ICMPV6, { 2, 0 } },	/* packet-too-big */
+	{ "ICMPv4", NFPROTO_IPV4, IPPROTO_ICMP, { 3, 4 },	/* frag-needed */
+	  AF_INET, 12, 4, NFT_TYPE_IPADDR },
+	{ "ICMPv6", NFPROTO_IPV6, IPPROTO_ICMPV6, { 2, 0 },	/* packet-too-big */
+	  AF_INET6, 8, 16, NFT_TYPE_IP6ADDR },
 };
 
 struct batch {
@@ -474,6 +502,77 @@ out:
 	return ret;
 }
 
+static unsigned n_peers_of(const struct pmtud_conf *c, uint8_t family)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < c->n_peers; i++)
+		n += c->peers[i].family == family;
+	return n;
+}
+
+/* Anonymous constant set of the peers of one family: a PTB they send
+ * is never captured, so two agents listing each other cannot loop.
+ * Only for two peers or more: nft folds one into a plain compare. */
+static int put_peer_set(struct batch *bt, struct rules *r,
+			const struct pmtud_conf *c, const struct icmp_match *m,
+			uint32_t set_id)
+{
+	struct nftnl_udata_buf *ud;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	int ret = -1;
+	unsigned i;
+
+	s = nftnl_set_alloc();
+	if (!s)
+		return -1;
+	ud = nftnl_udata_buf_alloc(64);
+	if (!ud)
+		goto out;
+	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, r->table) < 0 ||
+	    nftnl_set_set_str(s, NFTNL_SET_NAME, RULES_ANON_SET) < 0 ||
+	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
+				 NFT_BYTEORDER_BIG) ||
+	    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+			       nftnl_udata_buf_len(ud)) < 0)
+		goto out;
+	nftnl_set_set_u32(s, NFTNL_SET_ID, set_id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, m->addr_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, m->addr_len);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, n_peers_of(c, m->family));
+	nlh = batch_msg(bt, r, NFT_MSG_NEWSET, NLM_F_CREATE,
+			"add peer set for the %s rule", m->name);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	batch_next(bt);
+
+	for (i = 0; i < c->n_peers; i++) {
+		struct nftnl_set_elem *e;
+
+		if (c->peers[i].family != m->family)
+			continue;
+		e = nftnl_set_elem_alloc();
+		if (!e)
+			goto out;
+		if (nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, c->peers[i].a,
+				       m->addr_len) < 0) {
+			nftnl_set_elem_free(e);
+			goto out;
+		}
+		nftnl_set_elem_add(s, e);
+	}
+	nlh = batch_msg(bt, r, NFT_MSG_NEWSETELEM, NLM_F_CREATE,
+			"add peers to the set of the %s rule", m->name);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	batch_next(bt);
+	ret = 0;
+out:
+	nftnl_udata_buf_free(ud);
+	nftnl_set_free(s);
+	return ret;
+}
+
 /* Expression builders: each appends one expression to the rule. */
 static int expr_meta(struct nftnl_rule *rule, uint32_t key)
 {
@@ -540,6 +639,42 @@ static int expr_lookup(struct nftnl_rule *rule, uint32_t set_id)
 	return 0;
 }
 
+/* "not in set": the lookup matches when the key is absent. */
+static int expr_not_in_set(struct nftnl_rule *rule, uint32_t set_id)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, RULES_ANON_SET) < 0) {
+		nftnl_expr_free(e);
+		return -1;
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+/* ip saddr != { peers } (or != peer): nothing without peers. */
+static int expr_not_from_peer(struct nftnl_rule *rule, const struct pmtud_conf *c,
+			      const struct icmp_match *m, uint32_t set_id)
+{
+	unsigned i, n = n_peers_of(c, m->family);
+
+	if (n == 0)
+		return 0;
+	if (expr_payload(rule, NFT_PAYLOAD_NETWORK_HEADER, m->saddr_off,
+			 m->addr_len) < 0)
+		return -1;
+	if (n > 1)
+		return expr_not_in_set(rule, set_id);
+	for (i = 0; c->peers[i].family != m->family; i++)
+		;
+	return expr_cmp(rule, NFT_CMP_NEQ, c->peers[i].a, m->addr_len);
+}
+
 static int expr_counter(struct nftnl_rule *rule)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("counter");
@@ -562,9 +697,67 @@ static int expr_log(struct nftnl_rule *rule, uint16_t group)
 	return 0;
 }
 
-/* iifname { ... } meta pkttype != broadcast <icmp type/code> counter log */
+/* "queue num N bypass", as nft 1.0.6 encodes it (an explicit total of
+ * one queue). Bypass: with no listener the packet continues. */
+static int expr_queue(struct nftnl_rule *rule, uint16_t num)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("queue");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, num);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, NFT_QUEUE_FLAG_BYPASS);
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+/* The same verdict through nft_compat: the xtables NFQUEUE target,
+ * revision 3, for kernels built without nft_queue (CONFIG_NFT_QUEUE)
+ * but with xt_NFQUEUE. The kernel wants the info padded to XT_ALIGN;
+ * libnftnl takes ownership of the buffer (it frees it with the
+ * expression), hence the allocation. */
+static int expr_xt_queue(struct nftnl_rule *rule, uint16_t num)
+{
+	const size_t len = XT_ALIGN(sizeof(struct xt_NFQ_info_v3));
+	struct xt_NFQ_info_v3 *info;
+	struct nftnl_expr *e = nftnl_expr_alloc("target");
+
+	if (!e)
+		return -1;
+	info = calloc(1, len);
+	if (!info || nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE") < 0) {
+		free(info);
+		nftnl_expr_free(e);
+		return -1;
+	}
+	info->queuenum = num;
+	info->queues_total = 1;
+	info->flags = NFQ_FLAG_BYPASS;
+	if (nftnl_expr_set_data(e, NFTNL_EXPR_TG_INFO, info, (uint32_t)len) < 0) {
+		free(info);
+		nftnl_expr_free(e);
+		return -1;
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+/* The rule's last statement: where the packet's copy goes. */
+static int expr_capture(struct nftnl_rule *rule, const struct pmtud_conf *c,
+			bool xt_queue)
+{
+	if (c->input != INPUT_NFQUEUE)
+		return expr_log(rule, c->nflog_group);
+	return xt_queue ? expr_xt_queue(rule, c->queue_num)
+			: expr_queue(rule, c->queue_num);
+}
+
+/* iifname { ... } meta pkttype != broadcast <icmp type/code>
+ * [ip saddr != { peers }] counter log group N | queue num N bypass */
 static int build_rule(struct nftnl_rule *rule, const struct pmtud_conf *c,
-		      const struct icmp_match *m, uint32_t set_id)
+		      const struct icmp_match *m, uint32_t set_id, bool xt_queue)
 {
 	if (expr_meta(rule, NFT_META_IIFNAME) < 0)
 		return -1;
@@ -586,8 +779,9 @@ static int build_rule(struct nftnl_rule *rule, const struct pmtud_conf *c,
 	    expr_payload(rule, NFT_PAYLOAD_TRANSPORT_HEADER, 0,
 			 sizeof(m->type_code)) < 0 ||
 	    expr_cmp(rule, NFT_CMP_EQ, m->type_code, sizeof(m->type_code)) < 0 ||
+	    expr_not_from_peer(rule, c, m, set_id + PEER_SET_ID_BASE) < 0 ||
 	    expr_counter(rule) < 0 ||
-	    expr_log(rule, c->nflog_group) < 0)
+	    expr_capture(rule, c, xt_queue) < 0)
 		return -1;
 	return 0;
 }
@@ -601,12 +795,15 @@ static int put_rule(struct batch *bt, struct rules *r,
 
 	if (c->n_ifaces > 1 && put_iface_set(bt, r, c, set_id, m->name) < 0)
 		return -1;
+	if (n_peers_of(c, m->family) > 1 &&
+	    put_peer_set(bt, r, c, m, set_id + PEER_SET_ID_BASE) < 0)
+		return -1;
 	rule = nftnl_rule_alloc();
 	if (!rule)
 		return -1;
 	if (nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, r->table) < 0 ||
 	    nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, RULES_CHAIN) < 0 ||
-	    build_rule(rule, c, m, set_id) < 0) {
+	    build_rule(rule, c, m, set_id, r->xt_queue) < 0) {
 		nftnl_rule_free(rule);
 		return -1;
 	}
@@ -719,6 +916,18 @@ int rules_install(struct rules *r, const struct pmtud_conf *c,
 		ret = install_batch(r, c, old.exists, &fail_idx, what,
 				    sizeof(what));
 	}
+	/* ENOENT past the table and the chain: the kernel has no "queue"
+	 * expression (CONFIG_NFT_QUEUE unset). xt_NFQUEUE through
+	 * nft_compat gives the packet the same fate. */
+	if (ret < 0 && c->input == INPUT_NFQUEUE && errno == ENOENT &&
+	    fail_idx > (old.exists ? 2 : 1)) {
+		log_msg(LOG_WARNING, "nftables: kernel without nft_queue: "
+			"using the xtables NFQUEUE target (nft_compat) in "
+			"table inet %s", r->table);
+		r->xt_queue = true;
+		ret = install_batch(r, c, old.exists, &fail_idx, what,
+				    sizeof(what));
+	}
 	if (ret < 0) {
 		install_error(fail_idx, what, err, errlen);
 		goto fail;
@@ -735,6 +944,36 @@ fail:
 	r->nl = NULL;
 	r->owner = false;
 	return -1;
+}
+
+/* Reload: delete and re-add in one batch. The kernel swaps rulesets at
+ * commit, so packets see the old rules until the new ones apply, never
+ * neither. Same socket: an owned table is re-created owned by r->nl.
+ * A table someone deleted meanwhile (fallback mode only) is added. */
+int rules_replace(struct rules *r, const struct pmtud_conf *c,
+		  char *err, size_t errlen)
+{
+	char what[96];
+	int fail_idx, ret;
+
+	if (!r->nl || !r->installed || strcmp(c->table, r->table) != 0) {
+		set_err(err, errlen, "nftables: table inet %s is not installed by "
+			"this process", c->table);
+		return -1;
+	}
+	if (c->n_ifaces == 0 || c->n_ifaces > PMTUD_MAX_IFACES) {
+		set_err(err, errlen, "nftables: %u interfaces, expected 1 to %d",
+			c->n_ifaces, PMTUD_MAX_IFACES);
+		return -1;
+	}
+	ret = install_batch(r, c, true, &fail_idx, what, sizeof(what));
+	if (ret < 0 && fail_idx == 0 && errno == ENOENT && !r->owner)
+		ret = install_batch(r, c, false, &fail_idx, what, sizeof(what));
+	if (ret < 0) {
+		install_error(fail_idx, what, err, errlen);
+		return -1;
+	}
+	return 0;
 }
 
 static int remove_batch(struct rules *r)

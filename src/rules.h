@@ -6,8 +6,10 @@
  *    raw (-300), policy accept, whose rules only observe: for packets
  *    arriving on the configured interfaces, not link-layer broadcast,
  *    ICMPv4 type 3 code 4 and ICMPv6 type 2 code 0 -> log group N
- *    (whole packet). No rule ever drops or accepts: the fate of every
- *    packet is unchanged.
+ *    (whole packet), or with input nfqueue -> queue num N bypass (the
+ *    xtables NFQUEUE target through nft_compat on kernels without
+ *    nft_queue; r->xt_queue says so). No rule ever drops: the fate of
+ *    every packet is unchanged (the agent accepts what it queues).
  *  - The table carries NFT_TABLE_F_OWNER when the kernel supports it
  *    (>= 5.12): the kernel deletes it when r->nl closes, even on
  *    kill -9. Otherwise fallback mode: explicit removal, and a stale
@@ -32,11 +34,17 @@ struct rules {
 	uint32_t portid;
 	uint32_t seq;
 	bool owner;		/* NFT_TABLE_F_OWNER in effect */
+	bool xt_queue;		/* NFQUEUE via nft_compat, not nft_queue */
 	bool installed;
 	char table[PMTUD_TABLE_MAXLEN];
 };
 
 int rules_install(struct rules *r, const struct pmtud_conf *c,
+		  char *err, size_t errlen);
+/* Reload: replace the installed table by the one c describes (same
+ * name), in one atomic batch on r->nl: no moment without the rules,
+ * ownership kept. On error (err filled) the old table stays as it was. */
+int rules_replace(struct rules *r, const struct pmtud_conf *c,
 		  char *err, size_t errlen);
 /* Delete the table (if installed) and close the socket. Idempotent. */
 void rules_remove(struct rules *r);

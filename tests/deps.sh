@@ -7,6 +7,10 @@ pkgs=(
 	libmnl-dev libnftnl-dev libnetfilter-log-dev libnetfilter-queue-dev
 	libjansson-dev libsystemd-dev
 	nftables iproute2 procps kmod python3
+	# test_systemd.sh (systemd-analyze, setpriv, strace), test_manpages.sh (groff, man)
+	systemd util-linux strace groff-base man-db
+	# sanitizer, fuzzing and valgrind stages of tests/check.sh
+	libclang-rt-dev llvm valgrind
 )
 missing=()
 for p in "${pkgs[@]}"; do

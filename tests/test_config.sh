@@ -240,6 +240,8 @@ flag_error "--table 'a b'" --table 'a b' 'got "a b"'
 flag_error "--table with a newline stays one line" --table $'a\nb' 'got "a\x0ab"'
 flag_error "--src-key dest" --src-key dest 'one of "flow", "source"'
 flag_error "--input netlink" --input netlink 'one of "nflog", "nfqueue"'
+flag_error "--metrics-file relative" --metrics-file x.prom 'an absolute path' 'got "x.prom"'
+flag_error "--stats-interval 0" --stats-interval 0 'an integer 1..3600, got "0"'
 expect_error "-i a/b" "command line: --iface: " 'got "a/b"' -- -i a/b
 expect_error "-i lo,lo" "command line: --iface: " 'duplicate interface "lo"' -- -i lo,lo
 expect_error "-i: no such interface" "no such interface \"$NOIF\"" -- -i "$NOIF" --check-config
@@ -276,9 +278,11 @@ fi
 cfg full '{"iface": ["lo"], "input": "nfqueue", "nflog_group": 0, "queue": 65535,
  "src_key": "source", "src_rate": 0.30000000000000004, "src_burst": 2.5, "iface_rate": 1e-3,
  "iface_burst": 65536, "src_table_size": 64, "ports": [65535, 1, 443, 1],
- "peers": ["2001:DB8:0::1", "192.0.2.1", "::ffff:198.51.100.1"], "min_mtu": 1280,
+ "peers": ["2001:DB8:0::1", "192.0.2.1", "::ffff:198.51.100.1"], "broadcast": false,
+ "peer_ttl": 255, "peer_rate": 0.5, "peer_source": ["2001:db8::5", "192.0.2.5"], "min_mtu": 1280,
  "max_mtu": 9000, "table": "my_table-1", "install_rules": false, "use_src_mac": true,
- "rcvbuf": 268435456, "cpu": 1023, "dry_run": true, "verbose": 3}'
+ "rcvbuf": 268435456, "cpu": 1023, "dry_run": true, "verbose": 3,
+ "metrics_file": "/run/pmtud-nf/metrics.prom", "stats_interval": 3600}'
 run -c "$T/full.json" --check-config
 cp "$T/out" "$T/full-dump.json"
 run -c "$T/full-dump.json" --check-config
@@ -292,6 +296,7 @@ import json, sys
 given, dump = (json.load(open(p)) for p in sys.argv[1:])
 given["ports"] = [1, 443, 65535]
 given["peers"] = ["2001:db8::1", "192.0.2.1", "::ffff:198.51.100.1"]
+given["peer_source"] = ["192.0.2.5", "2001:db8::5"]
 sys.exit(0 if given == dump and list(dump) == list(json.load(open(sys.argv[1]))) else 1)
 EOF
 then

@@ -307,6 +307,24 @@ static void test_tb_set_rate(struct tally *t)
 	      "tb_set_rate: a full bucket stays full; tokens capped at a lower burst");
 }
 
+/* tb_ready() refills and answers, but never takes a token. */
+static void test_tb_ready(struct tally *t)
+{
+	struct token_bucket tb;
+	int ready = 0, taken = 0;
+
+	tb_init(&tb, 1, 2, 0);
+	for (int i = 0; i < 100; i++)
+		ready += tb_ready(&tb, 0);
+	while (tb_allow(&tb, 0))
+		taken++;
+	check(t, ready == 100 && taken == 2 && !tb_ready(&tb, 0),
+	      "tb_ready: 100 checks take nothing (burst 2 still allows %d)", taken);
+	check(t, !tb_ready(&tb, 999 * US * 1000) && tb_ready(&tb, 1000 * US * 1000) &&
+	      tb_allow(&tb, 1000 * US * 1000) && !tb_ready(&tb, 1000 * US * 1000),
+	      "tb_ready: refills at the rate, like tb_allow");
+}
+
 /* ---- table ---- */
 
 static int count_allowed(struct rl_table *rt, const struct src_key *k,
@@ -722,6 +740,7 @@ int main(void)
 	test_siphash(&t);
 	test_limiters(&t);
 	test_tb_set_rate(&t);
+	test_tb_ready(&t);
 	test_per_source(&t);
 	test_eviction(&t);
 	test_set_rate(&t);

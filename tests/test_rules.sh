@@ -10,7 +10,14 @@
 #  5. the rules match what they should and nothing else: ICMP frag-needed
 #     and ICMPv6 packet-too-big count, other codes and link-layer
 #     broadcasts don't, and traffic still flows;
-#  6. without CAP_NET_ADMIN: exit 2 with a clear message.
+#  6. without CAP_NET_ADMIN: exit 2 with a clear message;
+#  7. "input": "nfqueue": the listing equals nft/pmtud-nfqueue.nft (on a
+#     kernel without nft_queue, where nft cannot load that file: equals
+#     it with the statement swapped for the xt NFQUEUE target the agent
+#     falls back to, and the fallback is logged).
+# Peers (loop guard): the listing with "ip saddr != ..." filters equals
+# pmtud.nft edited as its comment says, and a PTB from a peer is not
+# counted.
 # Needs root; exits 77 otherwise.
 set -u
 
@@ -61,7 +68,9 @@ owner_cmd() {
 	shift
 	csv=$(IFS=,; echo "$*")
 	echo '{}' >"$TMP/empty.json"
-	echo "$PMTUD_NF" -c "$TMP/empty.json" --dry-run --iface "$csv" --nflog "$group"
+	# shellcheck disable=SC2086 # OWNER_EXTRA: several flags
+	echo "$PMTUD_NF" -c "$TMP/empty.json" --dry-run --iface "$csv" --nflog "$group" \
+		${OWNER_PEERS:+--peers "$OWNER_PEERS"} ${OWNER_EXTRA:-}
 }
 
 # start NAME GROUP IFACE...: run the owner in NS_A in the background,
@@ -132,7 +141,7 @@ load_reference() {
 	set=$(printf '"%s", ' "$@")
 	set="{ ${set%, } }"
 	sed -e "s/{ \"eth0\" }/$set/" -e "s/log group 33/log group $group/" \
-		"$NFT_FILE" >"$TMP/ref.nft"
+		-e "${REF_SED:-}" "$NFT_FILE" >"$TMP/ref.nft"
 	grep -q "log group $group" "$TMP/ref.nft" || fail "cannot edit $NFT_FILE"
 	in_ns "$NS_R" nft flush ruleset
 	in_ns "$NS_R" nft -f "$TMP/ref.nft" || fail "nft -f pmtud.nft failed"
@@ -202,6 +211,17 @@ kill -0 "$OWNER_PID" || fail "first instance died"
 compare_with_reference "after refused second instance"
 stop TERM
 ok "second instance refused with exit 2 and a clear message"
+
+# 4b. Peers: "ip saddr != <peer>" (one: a plain compare) and "ip6 saddr
+# != { peers }" (two: an anonymous set), as pmtud.nft documents them.
+OWNER_PEERS=192.0.2.9,2001:db8::9,2001:db8::a start peers 33 v0 v1
+REF_SED='s/frag-needed/& ip saddr != 192.0.2.9/; s/code no-route/& ip6 saddr != { 2001:db8::9, 2001:db8::a }/' \
+	load_reference 33 v0 v1
+compare_with_reference "peers"
+grep -q 'ip6 saddr != { 2001:db8::9, 2001:db8::a } counter' "$TMP/$NS_A.txt" ||
+	fail "peers: no IPv6 peer set"
+stop TERM
+ok "peers: listing equals pmtud.nft with the peer filters"
 
 # 5. What the rules count, across a veth from NS_S.
 ip -n "$NS_A" addr add 192.0.2.2/24 dev v0
@@ -282,6 +302,17 @@ in_ns "$NS_S" ping -c 1 -W 2 2001:db8::2 >/dev/null || fail "ping6: traffic does
 stop TERM
 ok "rules count frag-needed and packet-too-big only, no broadcasts; traffic flows"
 
+# 5b. A PTB sent by a configured peer is never captured (loop guard).
+OWNER_PEERS=192.0.2.1,2001:db8::1 start peercount 77 v0
+send 4 192.0.2.2 3 4
+send 6 2001:db8::2 2 0
+# Round trips after the PTBs: they were through the hook by then.
+in_ns "$NS_S" ping -c 1 -W 2 192.0.2.2 >/dev/null || fail "ping after peer PTBs"
+in_ns "$NS_S" ping -c 1 -W 2 2001:db8::2 >/dev/null || fail "ping6 after peer PTBs"
+expect_counters "0 0" "PTBs from a peer"
+stop TERM
+ok "PTBs whose source is a configured peer are not counted nor logged"
+
 # 6. Without CAP_NET_ADMIN. The agent binds its log group before it
 # installs rules, so the refusal comes from NFLOG (exit 3), and no
 # table may be left behind.
@@ -293,5 +324,32 @@ timeout 10 ip netns exec "$NS_A" setpriv --bounding-set=-net_admin \
 [ "$(wc -l <"$TMP/nocap.log")" = 1 ] || { cat "$TMP/nocap.log"; fail "no CAP_NET_ADMIN: want one error line"; }
 table_exists "$NS_A" && fail "no CAP_NET_ADMIN: a table was left"
 ok "no CAP_NET_ADMIN: exit $rc, clear message"
+
+# 7. NFQUEUE: the same matches, then "queue num N bypass".
+OWNER_EXTRA="--input nfqueue --queue 40" start nfqueue 33 v0 v1
+sed -e 's/{ "eth0" }/{ "v0", "v1" }/' -e 's/queue num 33 bypass/queue num 40 bypass/' \
+	"$TOP_SRCDIR/nft/pmtud-nfqueue.nft" >"$TMP/refq.nft"
+[ "$(grep -c 'iifname { "v0", "v1" } .* counter queue num 40 bypass$' "$TMP/refq.nft")" = 2 ] ||
+	fail "cannot edit pmtud-nfqueue.nft"
+in_ns "$NS_R" nft flush ruleset
+if in_ns "$NS_R" nft -f "$TMP/refq.nft" 2>"$TMP/refq.err"; then
+	compare_with_reference "nfqueue"
+	[ "$(grep -c ' counter queue .*40' "$TMP/$NS_A.txt")" = 2 ] || fail "nfqueue: queue statements"
+	ok "nfqueue: listing equals pmtud-nfqueue.nft"
+else
+	grep -q 'No such file or directory' "$TMP/refq.err" || { cat "$TMP/refq.err"; fail "nft -f pmtud-nfqueue.nft"; }
+	grep -q 'kernel without nft_queue: using the xtables NFQUEUE target' "$TMP/nfqueue.log" ||
+		{ cat "$TMP/nfqueue.log"; fail "nfqueue: fallback not logged"; }
+	sed 's/queue num 40 bypass/log group 40/' "$TMP/refq.nft" >"$TMP/refq-log.nft"
+	in_ns "$NS_R" nft -f "$TMP/refq-log.nft" || fail "nft -f (log variant)"
+	in_ns "$NS_R" nft -j list table inet pmtud | norm_json >"$TMP/refq.json" || fail "nft -j list in $NS_R"
+	in_ns "$NS_A" nft -j list table inet pmtud 2>/dev/null |
+		sed 's/{"xt": {"type": "target", "name": "NFQUEUE"}}/{"log": {"group": 40}}/g' |
+		norm_json >"$TMP/nfq.json" || fail "nft -j list in $NS_A"
+	diff -u "$TMP/refq.json" "$TMP/nfq.json" || fail "nfqueue (xt fallback): JSON listings differ"
+	[ "$(grep -c '"group": 40' "$TMP/nfq.json")" = 2 ] || fail "nfqueue (xt fallback): no xt NFQUEUE statements"
+	ok "nfqueue: kernel without nft_queue: listing equals pmtud-nfqueue.nft but for the xt NFQUEUE target (fallback logged)"
+fi
+stop TERM
 
 exit 0

@@ -17,6 +17,9 @@
 #      both: lo holds the VIP 203.0.113.80/32 and 2001:db8:80::80/128;
 #      `xfer serve` on VIP port 8080 (LAB_BYTES) and 8081 (1000 bytes,
 #      fits the bottleneck: a reachability probe immune to PMTU).
+#   S3 server on another subnet, only after lab_add_s3: R's port s3
+#      192.0.2.129/26 2001:db8:3::fe/64 <-> S3 eth0 192.0.2.130/26
+#      2001:db8:3::3/64; same VIP and servers as S1 and S2.
 #
 # Routing of the VIP on R:
 #   deterministic  TCP to the owner (S1 by default, plain /32 route);
@@ -41,7 +44,9 @@
 #   lab_ns NODE             namespace name of C, E, R, S1 or S2
 #   lab_exec NODE CMD...    run CMD inside NODE's namespace
 #   lab_mode deterministic|multipath   switch the VIP routing on R
-#   lab_set_owner S1|S2 [ICMPNODE]   deterministic variant: TCP to
+#   lab_add_s3              after lab_up: add S3 (above), probe it
+#   lab_node_addr NODE v4|v6   node (not VIP) address of S1, S2 or S3
+#   lab_set_owner S1|S2|S3 [ICMPNODE]   deterministic variant: TCP to
 #                           the VIP goes to the first, ICMP to the VIP
 #                           to ICMPNODE (default: the other server;
 #                           naming the owner removes the misdelivery)
@@ -68,8 +73,22 @@
 #                           NFLOG group (LAB_NFLOG_GROUP, default 33,
 #                           or --nflog N in ARGS) is bound in that
 #                           namespace (LAB_AGENT_WAIT whole seconds,
-#                           default 5).
+#                           default 5). With --input nfqueue in ARGS,
+#                           or LAB_INPUT=nfqueue (which adds that flag
+#                           to every agent started), it waits for its
+#                           NFQUEUE (--queue N, default 33) instead.
 #                           Call it in the test's shell, not in $(...).
+#   lab_input_proc          the /proc/net/netfilter file listing the
+#                           bindings of LAB_INPUT's kind (nfnetlink_log
+#                           or nfnetlink_queue; column 1 is the group or
+#                           queue, column 4 the copy mode in both)
+#   lab_input_stmt N        the nft statement that feeds an agent of
+#                           LAB_INPUT's kind: "log group N" or
+#                           "queue num N bypass"
+#   lab_input_rules_ok      true unless LAB_INPUT=nfqueue and nft cannot
+#                           load a queue rule (kernel without nft_queue:
+#                           the agent then falls back to xt NFQUEUE,
+#                           which nft cannot express in a ruleset file)
 #   lab_stop_agent NODE     SIGTERM (SIGKILL after 5 s); returns the
 #                           agent's exit status
 #   lab_agent_log NODE      print the agent's log
@@ -84,7 +103,8 @@
 # while an agent runs.
 #
 # Environment: XFER (default $TOP_BUILDDIR/tests/lab/xfer), PMTUD_NF,
-# LAB_PFX (namespace prefix, default pm$$), LAB_BYTES (default 200000).
+# LAB_PFX (namespace prefix, default pm$$), LAB_BYTES (default 200000),
+# LAB_INPUT (nflog, the default, or nfqueue: the agents' input).
 # Every address is from a documentation prefix; nothing in the root
 # namespace is touched besides creating and deleting our namespaces.
 
@@ -92,11 +112,14 @@
 # shellcheck disable=SC2034
 LAB_PFX=${LAB_PFX:-pm$$}
 LAB_NODES="C E R S1 S2"
+LAB_SERVERS="S1 S2"		# lab_add_s3 adds S3 to both
+LAB_ALL_NODES="C E R S1 S2 S3"	# what cleanup looks for
 LAB_VIP4=203.0.113.80
 LAB_VIP6=2001:db8:80::80
 LAB_PORT=8080
 LAB_PORT_SMALL=8081
 LAB_BYTES=${LAB_BYTES:-200000}
+LAB_INPUT=${LAB_INPUT:-nflog}
 LAB_SEG_IF=eth0			# servers' segment interface
 LAB_EDGE_IF=c0			# E's bottleneck interface
 LAB_NCLIENT=32
@@ -155,6 +178,7 @@ lab_ns()
 	R) echo "$LAB_PFX-r" ;;
 	S1) echo "$LAB_PFX-s1" ;;
 	S2) echo "$LAB_PFX-s2" ;;
+	S3) echo "$LAB_PFX-s3" ;;
 	*) echo "lab: unknown node '$1'" >&2; return 1 ;;
 	esac
 }
@@ -178,7 +202,7 @@ lab_exec()
 lab__kill_procs()
 {
 	local node ns pids
-	for node in $LAB_NODES; do
+	for node in $LAB_ALL_NODES; do
 		ns=$(lab_ns "$node")
 		[ -e "/run/netns/$ns" ] || continue
 		mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
@@ -192,7 +216,7 @@ lab__destroy()
 {
 	local node ns pids
 	lab__kill_procs
-	for node in $LAB_NODES; do
+	for node in $LAB_ALL_NODES; do
 		ns=$(lab_ns "$node")
 		[ -e "/run/netns/$ns" ] || continue
 		mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
@@ -228,6 +252,12 @@ lab_init()
 {
 	local secs=${1:-${LAB_TIMEOUT:-120}}
 	[ -n "$LAB_DIR" ] && return 0
+	# One lab at a time: `make -j check` would otherwise run several
+	# timing-sensitive labs on two cores at once. The lock goes with the
+	# test's process (and the agents it starts, which lab_down kills).
+	exec {LAB_LOCK_FD}>"${TMPDIR:-/tmp}/pmtud-nf-lab.lock"
+	flock -w "${LAB_LOCK_WAIT:-1200}" "$LAB_LOCK_FD" ||
+		{ echo "Bail out! $0: lab lock not acquired" >&2; exit 1; }
 	LAB_DIR=$(mktemp -d "/tmp/$LAB_PFX.XXXXXX") || return 1
 	trap 'lab_down' EXIT
 	trap 'exit 1' INT TERM
@@ -386,14 +416,15 @@ lab__build_nodes()
 	done
 }
 
+# lab__start_servers [NODE...]: default S1 S2.
 lab__start_servers()
 {
-	local node ns vip port bytes n
+	local node ns vip port bytes n nodes=${*:-S1 S2}
 	if [ ! -x "$XFER" ]; then
 		echo "lab: xfer not found at $XFER (set XFER or TOP_BUILDDIR)" >&2
 		return 1
 	fi
-	for node in S1 S2; do
+	for node in $nodes; do
 		ns=$(lab_ns "$node")
 		for vip in "$LAB_VIP4" "$LAB_VIP6"; do
 			for port in $LAB_PORT $LAB_PORT_SMALL; do
@@ -406,7 +437,7 @@ lab__start_servers()
 		done
 	done
 	# Four listeners per server.
-	for node in S1 S2; do
+	for node in $nodes; do
 		for _ in $(seq 50); do
 			[ "$(lab_exec "$node" ss -Hltn | wc -l)" -ge 4 ] && break
 			sleep 0.1
@@ -420,7 +451,7 @@ lab__start_servers()
 lab_ptb_reset()
 {
 	local node
-	for node in E S1 S2; do
+	for node in E $LAB_SERVERS; do
 		# One transaction: create if missing, delete, define.
 		lab_exec "$node" nft -f - <<-'EOF' || return 1
 		table inet lab
@@ -492,17 +523,39 @@ lab_mode()
 	esac
 }
 
+# Next hop from R to a server, for "ip route": "via ADDR dev DEV".
+lab__nexthop()
+{
+	case $2 in
+	S1|S2) echo "via $(lab_node_addr "$2" "$1") dev br0" ;;
+	S3) echo "via $(lab_node_addr S3 "$1") dev s3" ;;
+	*) return 1 ;;
+	esac
+}
+
+lab_node_addr()
+{
+	case $1/$2 in
+	S1/v4|S2/v4) echo "203.0.113.${1#S}" ;;
+	S1/v6|S2/v6) echo "2001:db8:1::${1#S}" ;;
+	S3/v4) echo 192.0.2.130 ;;
+	S3/v6) echo 2001:db8:3::3 ;;
+	*) echo "lab: node address '$1' '$2'" >&2; return 1 ;;
+	esac
+}
+
 lab_set_owner()
 {
 	local own other
 	case $1 in
 	S1) own=1 other=2 ;;
 	S2) own=2 other=1 ;;
+	S3) own=3 other=1 ;;
 	*) echo "lab: owner '$1'" >&2; return 1 ;;
 	esac
 	case ${2:-} in
 	'') ;;
-	S1|S2) other=${2#S} ;;
+	S1|S2|S3) other=${2#S} ;;
 	*) echo "lab: ICMP target '$2'" >&2; return 1 ;;
 	esac
 	lab__ip_try R -4 <<-EOF
@@ -513,13 +566,13 @@ lab_set_owner()
 	route del $LAB_VIP6/128
 	EOF
 	lab__ip R -4 <<-EOF || return 1
-	route replace $LAB_VIP4/32 via 203.0.113.$own dev br0
-	route replace $LAB_VIP4/32 via 203.0.113.$other dev br0 table 100
+	route replace $LAB_VIP4/32 $(lab__nexthop v4 "S$own")
+	route replace $LAB_VIP4/32 $(lab__nexthop v4 "S$other") table 100
 	rule add pref 100 to $LAB_VIP4/32 ipproto icmp lookup 100
 	EOF
 	lab__ip R -6 <<-EOF
-	route add $LAB_VIP6/128 via 2001:db8:1::$own dev br0
-	route replace $LAB_VIP6/128 via 2001:db8:1::$other dev br0 table 100
+	route add $LAB_VIP6/128 $(lab__nexthop v6 "S$own")
+	route replace $LAB_VIP6/128 $(lab__nexthop v6 "S$other") table 100
 	rule add pref 100 to $LAB_VIP6/128 ipproto ipv6-icmp lookup 100
 	EOF
 }
@@ -584,37 +637,137 @@ lab_up()
 	lab_flush
 }
 
+# S3: a server on its own subnet behind R (peers relay PTBs to it).
+lab_add_s3()
+{
+	local ns fam
+	ns=$(lab_ns S3)
+	ip netns add "$ns" || return 1
+	LAB_NODES="$LAB_NODES S3"
+	LAB_SERVERS="$LAB_SERVERS S3"
+	ip -n "$ns" link set lo up || return 1
+	lab__sysctl S3 net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		net.ipv4.tcp_mtu_probing=0 net.ipv4.tcp_no_metrics_save=1 \
+		net.ipv4.conf.all.arp_ignore=1 || return 1
+	ip -n "$(lab_ns R)" link add s3 type veth peer name eth0 netns "$ns" || return 1
+	lab__ip R <<-EOF || return 1
+	link set s3 up
+	addr add 192.0.2.129/26 dev s3
+	addr add 2001:db8:3::fe/64 dev s3 nodad
+	EOF
+	lab__ip S3 <<-EOF || return 1
+	link set eth0 up
+	addr add 192.0.2.130/26 dev eth0
+	addr add 2001:db8:3::3/64 dev eth0 nodad
+	addr add $LAB_VIP4/32 dev lo
+	addr add $LAB_VIP6/128 dev lo nodad
+	route add default via 192.0.2.129
+	EOF
+	lab_exec S3 ip -6 route add default via 2001:db8:3::fe || return 1
+	lab__start_servers S3 && lab_ptb_reset || return 1
+	# Reachability of S3 through R, without learning a PMTU.
+	lab_set_owner S3 S3 || return 1
+	for fam in v4 v6; do
+		lab_get "$fam" $((LAB_NCLIENT - 1)) 5000 1000 $LAB_PORT_SMALL >/dev/null ||
+			{ echo "lab: $fam probe of S3 failed" >&2; return 1; }
+	done
+	lab_flush
+}
+
+# The input an agent started with ARGS uses: --input in ARGS, else
+# LAB_INPUT.
+lab__agent_input()
+{
+	local i=$LAB_INPUT prev='' a
+	for a in "$@"; do
+		case $prev in --input) i=$a ;; esac
+		case $a in --input=*) i=${a#*=} ;; esac
+		prev=$a
+	done
+	echo "$i"
+}
+
+# Its NFLOG group, or its queue with --input nfqueue.
 lab__agent_group()
 {
-	local g=${LAB_NFLOG_GROUP:-33} prev='' a
+	local g=${LAB_NFLOG_GROUP:-33} flag=--nflog prev='' a
+	if [ "$(lab__agent_input "$@")" = nfqueue ]; then
+		g=33
+		flag=--queue
+	fi
 	for a in "$@"; do
-		case $prev in --nflog) g=$a ;; esac
-		case $a in --nflog=*) g=${a#*=} ;; esac
+		[ "$prev" = "$flag" ] && g=$a
+		case $a in "$flag"=*) g=${a#*=} ;; esac
 		prev=$a
 	done
 	echo "$g"
 }
 
+lab_input_proc()
+{
+	case ${1:-$LAB_INPUT} in
+	nfqueue) echo /proc/net/netfilter/nfnetlink_queue ;;
+	*) echo /proc/net/netfilter/nfnetlink_log ;;
+	esac
+}
+
+lab_input_stmt()
+{
+	case $LAB_INPUT in
+	nfqueue) echo "queue num $1 bypass" ;;
+	*) echo "log group $1" ;;
+	esac
+}
+
+lab_input_rules_ok()
+{
+	local ns=${LAB_PFX}-qprobe rc
+	[ "$LAB_INPUT" = nfqueue ] || return 0
+	ip netns add "$ns" || return 1
+	ip netns exec "$ns" nft -f - >/dev/null 2>&1 <<-EOF
+	table inet probe {
+		chain c {
+			type filter hook prerouting priority 0; policy accept;
+			queue num 1 bypass
+		}
+	}
+	EOF
+	rc=$?
+	ip netns del "$ns"
+	return $rc
+}
+
+# lab__group_bound NODE N [INPUT]: group/queue N bound in NODE's
+# namespace (INPUT default LAB_INPUT).
 lab__group_bound()
 {
 	# shellcheck disable=SC2016
 	lab_exec "$1" awk -v g="$2" '$1 == g { f = 1 } END { exit !f }' \
-		/proc/net/netfilter/nfnetlink_log 2>/dev/null
+		"$(lab_input_proc "${3:-}")" 2>/dev/null
 }
 
 lab_start_agent()
 {
-	local node=$1 ns pid group end
+	local node=$1 ns pid group end input what
 	shift
 	ns=$(lab_ns "$node") || return 1
 	if [ ! -x "${PMTUD_NF:-}" ]; then
 		echo "lab: PMTUD_NF not executable: '${PMTUD_NF:-}'" >&2
 		return 1
 	fi
+	input=$(lab__agent_input "$@")
+	# LAB_INPUT runs a whole suite with NFQUEUE; an explicit --input wins.
+	if [ "$input" = nfqueue ] && [ "$(LAB_INPUT=none lab__agent_input "$@")" = none ]; then
+		set -- "$@" --input nfqueue
+	fi
 	group=$(lab__agent_group "$@")
+	what="NFLOG group $group"
+	[ "$input" = nfqueue ] && what="NFQUEUE $group"
 	# Else the wait below would be satisfied by someone else.
-	if lab__group_bound "$node" "$group"; then
-		echo "lab: $node: NFLOG group $group is already bound" >&2
+	if lab__group_bound "$node" "$group" "$input"; then
+		echo "lab: $node: $what is already bound" >&2
 		return 1
 	fi
 	ip netns exec "$ns" "$PMTUD_NF" "$@" </dev/null >"$LAB_DIR/agent-$node.log" 2>&1 &
@@ -624,15 +777,15 @@ lab_start_agent()
 	while [ "${EPOCHREALTIME/./}" -lt "$end" ]; do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			wait "$pid"
-			echo "lab: $node: agent exited ($?) before binding group $group" >&2
+			echo "lab: $node: agent exited ($?) before binding $what" >&2
 			lab_agent_log "$node" >&2
 			printf -v "LAB_AGENT_$node" '%s' ""
 			return 1
 		fi
-		lab__group_bound "$node" "$group" && return 0
+		lab__group_bound "$node" "$group" "$input" && return 0
 		sleep 0.05
 	done
-	echo "lab: $node: NFLOG group $group not bound after ${LAB_AGENT_WAIT:-5}s" >&2
+	echo "lab: $node: $what not bound after ${LAB_AGENT_WAIT:-5}s" >&2
 	lab_stop_agent "$node"
 	lab_agent_log "$node" >&2
 	return 1

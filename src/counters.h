@@ -1,0 +1,29 @@
+/* counters.h - what the agent counts, as one plain struct.
+ *
+ * Contract: plain data, monotonic over the agent's life (reloads
+ * included: an input rebound on reload carries its losses over).
+ * metrics.c is the only place that names these fields for humans and
+ * Prometheus, so the log line and the metrics file cannot drift.
+ */
+#ifndef PMTUD_COUNTERS_H
+#define PMTUD_COUNTERS_H
+
+#include <stdint.h>
+#include "classify.h"
+
+struct counters {
+	uint64_t received;		/* packets handed over by the input */
+	uint64_t forwarded;		/* copies sent (or decided, in dry run) */
+	uint64_t dropped[REASON_MAX];	/* by classifier reason; [0] unused */
+	uint64_t unknown_iface;		/* arrived on an interface not configured */
+	uint64_t limited_source;
+	uint64_t limited_iface;
+	uint64_t send_errors;
+	uint64_t input_enobufs;		/* NFLOG recv() ENOBUFS events */
+	uint64_t input_seq_gaps;	/* packets lost per NFLOG sequence numbers */
+	uint64_t reloads_ok;
+	uint64_t reloads_failed;
+	uint64_t log_suppressed;	/* per-packet log lines not written */
+};
+
+#endif

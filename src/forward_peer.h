@@ -1,0 +1,80 @@
+/* forward_peer.h - relay accepted PTBs to peers on other subnets.
+ *
+ * Contract:
+ *  - One raw socket per family that has peers: IPPROTO_ICMP for IPv4,
+ *    IPPROTO_ICMPV6 for IPv6. The kernel builds the IP header (TTL or
+ *    hop limit peer_ttl, source peer_source when set, else the routed
+ *    one) and, for ICMPv6, recomputes the checksum over the new
+ *    pseudo-header; the ICMPv4 checksum covers the message only and
+ *    stays valid. The ICMP message (type, code, MTU, quote) is sent
+ *    exactly as received.
+ *  - The sockets never queue what they would receive (every ICMP
+ *    arriving at the host): a type filter and a "drop all" BPF program.
+ *    IP_RECVERR is off: only errors known at send time are seen (no
+ *    router answers an ICMP error with one anyway). IPv4 copies go
+ *    without DF, so a hop with a small MTU fragments them.
+ *  - Non-blocking. A send error is counted for that peer and logged at
+ *    most once per peer per 10 s (with the number suppressed); never
+ *    fatal.
+ *  - One token bucket (peer_rate copies/s in total, depth
+ *    max(peer_rate, number of peers)) bounds the copies; a PTB that
+ *    finds fewer tokens than peers reaches only some of them, starting
+ *    with the peer after the last one served.
+ */
+#ifndef PMTUD_FORWARD_PEER_H
+#define PMTUD_FORWARD_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "conf.h"
+#include "pmtud.h"
+#include "ratelimit.h"
+
+struct peer_state {
+	struct pmtud_addr addr;
+	uint64_t sent;
+	uint64_t errors;
+	int last_errno;			/* of the latest failed send, 0: none */
+	uint64_t log_after_ns;		/* next error may be logged from then */
+	uint64_t log_suppressed;	/* errors not logged since the last line */
+};
+
+struct peer_forwarder {
+	int fd4, fd6;			/* -1: no peer of that family */
+	uint32_t ttl;
+	struct peer_state peers[PMTUD_MAX_PEERS];
+	unsigned n;
+	unsigned next;			/* first peer tried for the next PTB */
+	struct token_bucket budget;
+	uint64_t limited;		/* copies not sent: budget empty */
+};
+
+/* Open the sockets for the peers of c. Returns 0, EXIT_CONFIG (one
+ * line in err) when a peer_source is not a local address, or
+ * EXIT_OUTPUT when a socket cannot be set up. With no peers nothing
+ * is opened and peer_fwd_send() sends nothing. */
+int peer_fwd_open(struct peer_forwarder *pf, const struct pmtud_conf *c,
+		  uint64_t now_ns, char *err, size_t errlen);
+
+/* Send pkt (a PTB as captured: IPv4 or IPv6 header first, already
+ * accepted by the classifier) to every peer of its family, within the
+ * budget. Returns the number of copies sent. */
+unsigned peer_fwd_send(struct peer_forwarder *pf, const uint8_t *pkt,
+		       size_t len, uint64_t now_ns);
+
+/* Peer i (0..n-1) and its counters, or NULL past the last one. */
+const struct peer_state *peer_fwd_peer(const struct peer_forwarder *pf,
+				       unsigned i);
+
+/* Totals over all peers: copies sent, send errors. */
+void peer_fwd_totals(const struct peer_forwarder *pf, uint64_t *sent,
+		     uint64_t *errors);
+
+/* One line with the totals and the copies the budget held back, then
+ * one per peer: address, sent, errors, last error. Nothing without
+ * peers. */
+void peer_fwd_log_stats(const struct peer_forwarder *pf);
+
+void peer_fwd_close(struct peer_forwarder *pf);
+
+#endif

@@ -1,0 +1,372 @@
+/* input_nfqueue.c - receive captured PTBs from an NFQUEUE queue.
+ *
+ * libmnl carries the netlink traffic; libnetfilter_queue's nfq_nlmsg_*
+ * helpers build the config and verdict messages and parse the packet
+ * attributes. Every packet is accepted: the agent only looks, the
+ * verdict exists because NFQUEUE holds the packet until it gets one.
+ */
+#include "config.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include "input_nfqueue.h"
+
+/* Room for one message with a full 64 KiB copy range plus headers and
+ * attributes, so MSG_TRUNC cannot happen. */
+#define NFQ_RXBUF	(65536 + 8192)
+
+/* Config and verdict messages and their ACKs are tiny; a fixed size
+ * also keeps libmnl's sysconf()-based MNL_SOCKET_BUFFER_SIZE from
+ * making a VLA. */
+#define NFQ_CFGBUF	8192
+
+#define NFQ_PROC	"/proc/net/netfilter/nfnetlink_queue"
+
+static bool is_packet(const struct nlmsghdr *nlh)
+{
+	return NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_QUEUE &&
+	       NFNL_MSG_TYPE(nlh->nlmsg_type) == NFQNL_MSG_PACKET;
+}
+
+static bool packet_id(const struct nlattr *const *attr, uint32_t *id,
+		      uint16_t *hw_protocol)
+{
+	const struct nfqnl_msg_packet_hdr *ph;
+	const struct nlattr *a = attr[NFQA_PACKET_HDR];
+
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(*ph))
+		return false;
+	ph = mnl_attr_get_payload(a);
+	*id = ntohl(ph->packet_id);
+	*hw_protocol = ntohs(ph->hw_protocol);
+	return true;
+}
+
+/* One NF_ACCEPT verdict for every queued packet with an id up to
+ * max_id (the kernel compares ids modulo 2^32). Returns 0 or -errno. */
+static int send_verdict(struct nfqueue_input *in, uint32_t max_id)
+{
+	_Alignas(struct nlmsghdr) char buf[NFQ_CFGBUF];
+	struct nlmsghdr *nlh;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, in->queue);
+	nfq_nlmsg_verdict_put(nlh, (int)max_id, NF_ACCEPT);
+	for (;;) {
+		if (mnl_socket_sendto(in->nl, nlh, nlh->nlmsg_len) >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Highest (last) packet id in one recv's worth of messages. Kernel
+ * error answers are counted in *errors when given (after setup the only
+ * requests are verdicts). */
+static bool scan_ids(const void *buf, size_t len, uint32_t *max_id,
+		     uint64_t *errors)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len;
+	bool any = false;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+		const struct nlmsgerr *e;
+		uint16_t proto;
+		uint32_t id;
+
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			e = mnl_nlmsg_get_payload(nlh);
+			if (errors && e->error &&
+			    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)))
+				(*errors)++;
+			continue;
+		}
+		if (!is_packet(nlh) || nfq_nlmsg_parse(nlh, attr) < 0 ||
+		    !packet_id((const struct nlattr *const *)attr, &id, &proto))
+			continue;
+		*max_id = id;	/* ids rise in queue order */
+		any = true;
+	}
+	return any;
+}
+
+/* Send one config message with NLM_F_ACK and wait for its ACK.
+ * Returns 0, or -errno from the kernel or the socket. */
+static int nfq_talk(struct nfqueue_input *in, struct nlmsghdr *nlh)
+{
+	_Alignas(struct nlmsghdr) char buf[NFQ_RXBUF];
+	uint32_t seq = nlh->nlmsg_seq, max_id = 0;
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(in->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(in->nl, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		/* An operator's rule may feed the queue already: accept
+		 * what comes with the ACK (nobody can take it yet). */
+		if (scan_ids(buf, (size_t)n, &max_id, NULL) &&
+		    send_verdict(in, max_id) < 0)
+			in->verdict_errors++;
+		ret = mnl_cb_run(buf, (size_t)n, seq, in->portid, NULL, NULL);
+		if (ret == MNL_CB_STOP)
+			return 0;
+		if (ret < 0)
+			return -errno;
+		/* Only packets in this read: the ACK is still to come. */
+	}
+}
+
+/* EPERM on BIND: is the queue held by someone else? The kernel answers
+ * EPERM when another socket owns the instance, but EPERM also means
+ * "no CAP_NET_ADMIN", so look at the instance table to tell. */
+static bool queue_owner(uint16_t queue, uint32_t *portid)
+{
+	char line[160];
+	unsigned q, p;
+	bool found = false;
+	FILE *f;
+
+	f = fopen(NFQ_PROC, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %u", &q, &p) == 2 && q == queue) {
+			*portid = p;
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int nfq_bind(struct nfqueue_input *in, char *err, size_t errlen)
+{
+	_Alignas(struct nlmsghdr) char buf[NFQ_CFGBUF];
+	struct nlmsghdr *nlh;
+	uint32_t owner;
+	int ret;
+
+	/* No PF_UNBIND/PF_BIND: no-ops since Linux 3.8. */
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, in->queue);
+	nlh->nlmsg_seq = 1;
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	ret = nfq_talk(in, nlh);
+	if ((ret == -EPERM || ret == -EBUSY) && queue_owner(in->queue, &owner)) {
+		snprintf(err, errlen,
+			 "NFQUEUE %u is already bound by another process (netlink portid %" PRIu32 ", see %s)",
+			 in->queue, owner, NFQ_PROC);
+		return -1;
+	}
+	if (ret < 0) {
+		snprintf(err, errlen, "NFQUEUE %u: bind: %s", in->queue, strerror(-ret));
+		return -1;
+	}
+
+	/* Whole packets. Fail-open: when the queue is full the kernel
+	 * accepts new packets instead of dropping them, so a slow agent
+	 * costs copies, never traffic. */
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, in->queue);
+	nlh->nlmsg_seq = 2;
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+	ret = nfq_talk(in, nlh);
+	if (ret < 0) {
+		snprintf(err, errlen, "NFQUEUE %u: configure: %s", in->queue, strerror(-ret));
+		return -1;
+	}
+	/* A new instance numbers its packets from 1. */
+	in->next_id = 1;
+	return 0;
+}
+
+/* The socket receive buffer is what absorbs bursts. FORCE needs
+ * CAP_NET_ADMIN and ignores rmem_max; without it the kernel caps
+ * SO_RCVBUF silently. */
+static int set_rcvbuf(int fd, uint32_t rcvbuf, uint16_t queue, char *err, size_t errlen)
+{
+	int v;
+
+	if (rcvbuf == 0)
+		return 0;
+	v = rcvbuf > INT32_MAX / 2 ? INT32_MAX / 2 : (int)rcvbuf;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == 0)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == 0)
+		return 0;
+	snprintf(err, errlen, "NFQUEUE %u: socket receive buffer %" PRIu32 ": %s",
+		 queue, rcvbuf, strerror(errno));
+	return -1;
+}
+
+int input_nfqueue_open(struct nfqueue_input *in, uint16_t queue,
+		       uint32_t rcvbuf, char *err, size_t errlen)
+{
+	const struct timeval ack_wait = { .tv_sec = 5 };
+	int fl;
+
+	memset(in, 0, sizeof(*in));
+	in->fd = -1;
+	in->queue = queue;
+	in->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!in->nl) {
+		snprintf(err, errlen, "NFQUEUE %u: netlink socket: %s", queue, strerror(errno));
+		return -1;
+	}
+	if (mnl_socket_bind(in->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "NFQUEUE %u: netlink bind: %s", queue, strerror(errno));
+		goto fail;
+	}
+	in->fd = mnl_socket_get_fd(in->nl);
+	in->portid = mnl_socket_get_portid(in->nl);
+	if (set_rcvbuf(in->fd, rcvbuf, queue, err, errlen) < 0)
+		goto fail;
+	/* Blocking while configuring, bounded: see input_nflog.c. */
+	if (setsockopt(in->fd, SOL_SOCKET, SO_RCVTIMEO, &ack_wait, sizeof(ack_wait)) < 0) {
+		snprintf(err, errlen, "NFQUEUE %u: SO_RCVTIMEO: %s", queue, strerror(errno));
+		goto fail;
+	}
+	if (nfq_bind(in, err, errlen) < 0)
+		goto fail;
+	fl = fcntl(in->fd, F_GETFL);
+	if (fl < 0 || fcntl(in->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "NFQUEUE %u: O_NONBLOCK: %s", queue, strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	mnl_socket_close(in->nl);
+	in->nl = NULL;
+	in->fd = -1;
+	return -1;
+}
+
+static void track_id(struct nfqueue_input *in, uint32_t id)
+{
+	/* Unsigned difference: correct across the 2^32 wrap. */
+	if (id != in->next_id)
+		in->id_gaps += (uint32_t)(id - in->next_id);
+	in->next_id = id + 1;
+}
+
+static int deliver(struct nfqueue_input *in, const void *buf, size_t len,
+		   pkt_cb cb, void *arg)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len, delivered = 0;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+		struct pkt_meta meta = { 0 };
+		const struct nlattr *a, *payload;
+		uint32_t id;
+
+		/* Malformed or without payload: skipped (already accepted). */
+		if (!is_packet(nlh) || nfq_nlmsg_parse(nlh, attr) < 0 ||
+		    !packet_id((const struct nlattr *const *)attr, &id, &meta.hw_protocol))
+			continue;
+		track_id(in, id);
+		payload = attr[NFQA_PAYLOAD];
+		if (!payload)
+			continue;
+		if ((a = attr[NFQA_IFINDEX_INDEV]))
+			meta.ifindex = ntohl(mnl_attr_get_u32(a));
+		in->received++;
+		delivered++;
+		cb(arg, mnl_attr_get_payload(payload), mnl_attr_get_payload_len(payload), &meta);
+	}
+	return delivered;
+}
+
+int input_nfqueue_receive(struct nfqueue_input *in, pkt_cb cb, void *arg)
+{
+	_Alignas(struct nlmsghdr) uint8_t buf[NFQ_RXBUF];
+	int delivered = 0;
+	uint32_t max_id = 0;
+	ssize_t n;
+
+	if (!in->nl)
+		return -1;
+	for (;;) {
+		n = recv(in->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return delivered;
+			/* The kernel could not queue packets for us; with
+			 * fail-open it accepted them: count and go on. */
+			if (errno == ENOBUFS) {
+				in->lost_enobufs++;
+				continue;
+			}
+			return -1;
+		}
+		/* Verdict first: the local stack must not wait for the
+		 * classifier and the forwarder. The payloads stay valid in
+		 * buf. A verdict that cannot be sent is retried by the next
+		 * batch, which covers every lower id. */
+		if (scan_ids(buf, (size_t)n, &max_id, &in->verdict_errors) &&
+		    send_verdict(in, max_id) < 0)
+			in->verdict_errors++;
+		delivered += deliver(in, buf, (size_t)n, cb, arg);
+	}
+}
+
+/* Accept what still waits in the socket: the kernel drops whatever a
+ * closing queue holds. Bounded, as packets keep coming while the rules
+ * exist; the few queued between this and the unbind are lost. */
+static void drain_accept(struct nfqueue_input *in)
+{
+	_Alignas(struct nlmsghdr) uint8_t buf[NFQ_RXBUF];
+	uint32_t max_id = 0;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 4096; i++) {
+		n = recv(in->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == ENOBUFS))
+			continue;
+		if (n < 0)
+			return;
+		if (scan_ids(buf, (size_t)n, &max_id, &in->verdict_errors) &&
+		    send_verdict(in, max_id) < 0)
+			in->verdict_errors++;
+	}
+}
+
+void input_nfqueue_close(struct nfqueue_input *in)
+{
+	_Alignas(struct nlmsghdr) char buf[NFQ_CFGBUF];
+	struct nlmsghdr *nlh;
+
+	if (!in->nl)
+		return;
+	drain_accept(in);
+	/* Closing the socket destroys the instance too; the explicit
+	 * UNBIND (no ACK awaited) just makes the intent visible. */
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, in->queue);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
+	(void)mnl_socket_sendto(in->nl, nlh, nlh->nlmsg_len);
+	mnl_socket_close(in->nl);
+	in->nl = NULL;
+	in->fd = -1;
+}

@@ -1,0 +1,223 @@
+/* metrics.c - one list of counters, two renderings: the Prometheus
+ * text format and the key=value log line.
+ *
+ * walk() is the list. It calls family() once per metric family, then
+ * sample() once per series; each renderer implements both. A family
+ * whose series all carry a label (dropped, ratelimited, reloads) is
+ * still one family: one HELP and one TYPE line, then its samples.
+ */
+#include "config.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "metrics.h"
+
+#define PREFIX	"pmtud_"
+#define SUFFIX	"_total"
+
+struct sink {
+	void (*family)(struct sink *s, const char *name, const char *help);
+	/* label NULL: a series without labels. key: its log line name. */
+	void (*sample)(struct sink *s, const char *name, const char *label,
+		       const char *value, const char *key, uint64_t n);
+	FILE *f;		/* prom */
+	char *buf;		/* line */
+	size_t len, off;
+};
+
+static void one(struct sink *s, const char *name, const char *help,
+		const char *key, uint64_t n)
+{
+	s->family(s, name, help);
+	s->sample(s, name, NULL, NULL, key, n);
+}
+
+static void walk(struct sink *s, const struct metrics_view *v)
+{
+	const struct counters *c = v->c;
+	char key[PMTUD_ADDRSTRLEN + 16];
+	unsigned i;
+
+	one(s, "received", "Packets the kernel handed to the agent (captured PTB candidates).",
+	    "received", c->received);
+	one(s, "forwarded", "Broadcast copies sent (in dry run: decided, not sent).",
+	    "forwarded", c->forwarded);
+	s->family(s, "dropped", "Packets the classifier refused, by reason.");
+	for (i = 1; i < REASON_MAX; i++) {
+		const char *r = classify_reason_name((enum classify_reason)i);
+
+		s->sample(s, "dropped", "reason", r, r, c->dropped[i]);
+	}
+	one(s, "unknown_iface", "Valid PTBs that arrived on an interface not configured.",
+	    "unknown_iface", c->unknown_iface);
+	s->family(s, "ratelimited", "Valid PTBs not relayed because a rate limit was exceeded.");
+	s->sample(s, "ratelimited", "limit", "source", "limited_source", c->limited_source);
+	s->sample(s, "ratelimited", "limit", "iface", "limited_iface", c->limited_iface);
+	one(s, "send_errors", "Copies the kernel refused to send.",
+	    "send_errors", c->send_errors);
+	one(s, "input_lost_enobufs", "Input socket overruns (ENOBUFS): the kernel dropped messages.",
+	    "lost_enobufs", c->input_enobufs);
+	one(s, "input_seq_gaps", "Packets the kernel could not queue, from NFLOG sequence numbers.",
+	    "seq_gaps", c->input_seq_gaps);
+	s->family(s, "reloads", "Configuration reloads (SIGHUP), by result.");
+	s->sample(s, "reloads", "result", "ok", "reloads_ok", c->reloads_ok);
+	s->sample(s, "reloads", "result", "failed", "reloads_failed", c->reloads_failed);
+	one(s, "log_suppressed", "Per-packet log lines suppressed by the log rate limit.",
+	    "log_suppressed", c->log_suppressed);
+	if (!v->n_peers)
+		return;
+	s->family(s, "peer_sent", "Copies sent to each peer.");
+	for (i = 0; i < v->n_peers; i++) {
+		snprintf(key, sizeof(key), "peer_sent[%s]", v->peers[i].name);
+		s->sample(s, "peer_sent", "peer", v->peers[i].name, key, v->peers[i].sent);
+	}
+	s->family(s, "peer_errors", "Copies to each peer that could not be sent.");
+	for (i = 0; i < v->n_peers; i++) {
+		snprintf(key, sizeof(key), "peer_errors[%s]", v->peers[i].name);
+		s->sample(s, "peer_errors", "peer", v->peers[i].name, key, v->peers[i].errors);
+	}
+}
+
+/* ---- Prometheus text format ------------------------------------------ */
+
+static void prom_family(struct sink *s, const char *name, const char *help)
+{
+	fprintf(s->f, "# HELP " PREFIX "%s" SUFFIX " %s\n# TYPE " PREFIX "%s" SUFFIX " counter\n",
+		name, help, name);
+}
+
+/* Label values: backslash, quote and newline escaped, per the format. */
+static void prom_value(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void prom_sample(struct sink *s, const char *name, const char *label,
+			const char *value, const char *key, uint64_t n)
+{
+	(void)key;
+	fputs(PREFIX, s->f);
+	fputs(name, s->f);
+	fputs(SUFFIX, s->f);
+	if (label) {
+		fprintf(s->f, "{%s=\"", label);
+		prom_value(s->f, value);
+		fputs("\"}", s->f);
+	}
+	fprintf(s->f, " %llu\n", (unsigned long long)n);
+}
+
+int metrics_write_prom(FILE *out, const struct metrics_view *v)
+{
+	struct sink s = { .family = prom_family, .sample = prom_sample, .f = out };
+
+	walk(&s, v);
+	return ferror(out) ? -1 : 0;
+}
+
+/* ---- log line -------------------------------------------------------- */
+
+static void line_family(struct sink *s, const char *name, const char *help)
+{
+	(void)s;
+	(void)name;
+	(void)help;
+}
+
+static void line_sample(struct sink *s, const char *name, const char *label,
+			const char *value, const char *key, uint64_t n)
+{
+	size_t room = s->off < s->len ? s->len - s->off : 0;
+	int w;
+
+	(void)name;
+	(void)label;
+	(void)value;
+	w = snprintf(room ? s->buf + s->off : NULL, room, "%s%s=%llu",
+		     s->off ? " " : "", key, (unsigned long long)n);
+	if (w > 0)
+		s->off += (size_t)w;
+}
+
+size_t metrics_format_line(char *buf, size_t len, const struct metrics_view *v)
+{
+	struct sink s = { .family = line_family, .sample = line_sample,
+			  .buf = buf, .len = len };
+
+	if (len)
+		buf[0] = '\0';
+	walk(&s, v);
+	return s.off;
+}
+
+/* ---- the file -------------------------------------------------------- */
+
+static int write_tmp(int fd, const struct metrics_view *v)
+{
+	FILE *f = fdopen(fd, "w");
+	int rc;
+
+	if (!f) {
+		close(fd);
+		return -1;
+	}
+	errno = 0;	/* stdio errors need not set it: EIO below */
+	rc = metrics_write_prom(f, v);
+	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+		rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc < 0 && !errno)
+		errno = EIO;
+	return rc;
+}
+
+int metrics_write_file(const char *path, const struct metrics_view *v,
+		       char *err, size_t errlen)
+{
+	char tmp[4096];
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
+		snprintf(err, errlen, "metrics file %s: path too long", path);
+		return -1;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		snprintf(err, errlen, "metrics file %s: cannot create %s: %s",
+			 path, tmp, strerror(errno));
+		return -1;
+	}
+	/* mkstemp makes it 0600; the scraper usually runs as another user.
+	 * write_tmp() closes fd, whatever happens. */
+	if (fchmod(fd, 0644) < 0) {
+		snprintf(err, errlen, "metrics file %s: chmod %s: %s",
+			 path, tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	if (write_tmp(fd, v) < 0) {
+		snprintf(err, errlen, "metrics file %s: cannot write %s: %s",
+			 path, tmp, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) < 0) {
+		snprintf(err, errlen, "metrics file %s: cannot rename %s: %s",
+			 path, tmp, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}

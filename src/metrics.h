@@ -1,0 +1,51 @@
+/* metrics.h - the agent's counters, written two ways from one list:
+ * a Prometheus text file (metrics_file, every stats_interval) and the
+ * "counters: ..." log line (SIGUSR1, and at exit).
+ *
+ * Contract:
+ *  - One list in metrics.c names every counter: its Prometheus family
+ *    (pmtud_<name>_total, with HELP and TYPE counter), its label if
+ *    any, and its key in the log line. Both outputs walk that list, in
+ *    the same order, so a name cannot differ between them.
+ *  - Every drop reason of classify.h is present, also when 0, as
+ *    pmtud_dropped_total{reason="<classify_reason_name>"}.
+ *  - metrics_write_file() replaces the file atomically: readers see
+ *    the old or the new content, never a partial one.
+ */
+#ifndef PMTUD_METRICS_H
+#define PMTUD_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "counters.h"
+#include "pmtud.h"
+
+/* Per-peer counters, when the agent relays to peers (may be none). */
+struct metrics_peer {
+	char name[PMTUD_ADDRSTRLEN];	/* label value: the peer's address */
+	uint64_t sent;
+	uint64_t errors;
+};
+
+struct metrics_view {
+	const struct counters *c;
+	const struct metrics_peer *peers;
+	unsigned n_peers;
+};
+
+/* The exposition format (version 0.0.4) to out. 0, or -1 on a write
+ * error (ferror). */
+int metrics_write_prom(FILE *out, const struct metrics_view *v);
+
+/* "received=N forwarded=N ... bad_mtu=N ..." (no trailing newline).
+ * Returns the length needed, like snprintf; buf is always terminated. */
+size_t metrics_format_line(char *buf, size_t len, const struct metrics_view *v);
+
+/* Write path.XXXXXX in the same directory (mode 0644), fsync, rename
+ * over path. 0, or -1 with a one-line reason in err (the temp file is
+ * removed). */
+int metrics_write_file(const char *path, const struct metrics_view *v,
+		       char *err, size_t errlen);
+
+#endif

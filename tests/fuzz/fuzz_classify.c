@@ -1,0 +1,217 @@
+/* fuzz_classify.c - libFuzzer target for classify_packet().
+ *
+ * The input's first bytes pick the policy and the link-layer metadata
+ * (layout in classify_input.h), the rest is the captured packet. The
+ * packet and hwhdr are copied into exactly sized heap blocks so ASan
+ * catches a read one byte past either. Besides memory errors, a
+ * FORWARD verdict is checked against the raw bytes by an independent
+ * reading of the packet; any disagreement abort()s.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include "classify.h"
+#include "classify_input.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define N(a)	(sizeof(a) / sizeof((a)[0]))
+
+static void check(bool cond, const char *what)
+{
+	if (!cond) {
+		fprintf(stderr, "fuzz_classify: invariant violated: %s\n", what);
+		abort();
+	}
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
+}
+
+static bool addr_is(const struct pmtud_addr *a, int family, const uint8_t *p)
+{
+	return a->family == family &&
+	       memcmp(a->a, p, family == AF_INET ? 4 : 16) == 0;
+}
+
+static bool port_listed(const struct classify_policy *pol, uint16_t port)
+{
+	for (unsigned i = 0; i < pol->n_ports; i++)
+		if (pol->ports[i] == port)
+			return true;
+	return false;
+}
+
+/* IPv4 FORWARD: outer header, ICMP 3/4 and the quote, re-read here. */
+static void check_forward4(const uint8_t *p, size_t len,
+			   const struct ptb_info *in)
+{
+	size_t hl = (size_t)(p[0] & 0x0f) * 4, tot = rd16(p + 2);
+	const uint8_t *ic = p + hl, *q = ic + 8;
+
+	check(in->family == AF_INET, "v4 family");
+	check(hl >= 20 && tot <= len && tot >= hl + 8 + 20 + 8, "v4 lengths");
+	check((rd16(p + 6) & 0x3fff) == 0 && p[9] == 1, "v4 not fragment, icmp");
+	check(ic[0] == 3 && ic[1] == 4, "v4 type 3 code 4");
+	check(in->mtu == rd16(ic + 6), "v4 mtu");
+	check(addr_is(&in->outer_src, AF_INET, p + 12) &&
+	      addr_is(&in->outer_dst, AF_INET, p + 16), "v4 outer addresses");
+	check(q[0] >> 4 == 4 && (q[0] & 0x0f) >= 5, "v4 quoted header");
+	check(hl + 8 + (size_t)(q[0] & 0x0f) * 4 + 8 <= tot, "v4 quote holds 8 L4 bytes");
+	check(addr_is(&in->quoted_src, AF_INET, q + 12) &&
+	      addr_is(&in->quoted_dst, AF_INET, q + 16), "v4 quoted addresses");
+	check(in->quoted_proto == q[9], "v4 quoted protocol");
+}
+
+/* IPv6 FORWARD; offsets are re-derived only without outer ext headers. */
+static void check_forward6(const uint8_t *p, size_t len,
+			   const struct ptb_info *in)
+{
+	size_t end = (size_t)rd16(p + 4) + 40;
+
+	check(in->family == AF_INET6, "v6 family");
+	check(end <= len && end >= 40 + 8 + 40, "v6 lengths");
+	check(addr_is(&in->outer_src, AF_INET6, p + 8) &&
+	      addr_is(&in->outer_dst, AF_INET6, p + 24), "v6 outer addresses");
+	check(in->mtu >= 1280, "v6 mtu >= 1280");
+	if (p[6] == 58) {
+		const uint8_t *ic = p + 40, *q = ic + 8;
+
+		check(ic[0] == 2 && ic[1] == 0, "v6 type 2 code 0");
+		check(in->mtu == rd32(ic + 4), "v6 mtu");
+		check(q[0] >> 4 == 6, "v6 quoted version");
+		check(addr_is(&in->quoted_src, AF_INET6, q + 8) &&
+		      addr_is(&in->quoted_dst, AF_INET6, q + 24),
+		      "v6 quoted addresses");
+	}
+}
+
+static bool eth_broadcast(const struct pkt_meta *m)
+{
+	static const uint8_t ff[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	return m && m->hwhdr && m->hwhdr_len >= 14 &&
+	       (m->hwtype == 0 || m->hwtype == 1) &&
+	       memcmp(m->hwhdr, ff, 6) == 0;
+}
+
+static void check_forward(const struct classify_policy *pol,
+			  const uint8_t *p, size_t len,
+			  const struct pkt_meta *m, const struct ptb_info *in)
+{
+	uint32_t floor4 = pol->min_mtu4 > 68 ? pol->min_mtu4 : 68;
+
+	check(len >= 1, "forward of an empty packet");
+	check(!eth_broadcast(m), "forwarded an Ethernet broadcast copy");
+	if (m && m->hw_protocol == 0x0800)
+		check(p[0] >> 4 == 4, "hw_protocol IPv4 but IPv6 forwarded");
+	if (m && m->hw_protocol == 0x86dd)
+		check(p[0] >> 4 == 6, "hw_protocol IPv6 but IPv4 forwarded");
+	if (p[0] >> 4 == 4) {
+		check(len >= 20, "v4 short");
+		check_forward4(p, len, in);
+		check(in->mtu >= floor4, "v4 mtu below floor");
+	} else {
+		check(p[0] >> 4 == 6 && len >= 40, "version");
+		check_forward6(p, len, in);
+	}
+	check(!pol->max_mtu || in->mtu <= pol->max_mtu, "mtu above max_mtu");
+	/* The core rule: a PTB goes back to the sender of what it quotes. */
+	check(pmtud_addr_eq(&in->outer_dst, &in->quoted_src), "outer dst == quoted src");
+	check(in->quoted_dst.family == in->family, "quoted dst family");
+	for (unsigned i = 0; i < pol->n_deny_src; i++)
+		check(!pmtud_addr_eq(&pol->deny_src[i], &in->outer_src),
+		      "forwarded from a denied source");
+	if (pol->n_ports)
+		check(in->has_ports && port_listed(pol, in->quoted_sport),
+		      "port filter bypassed");
+}
+
+/* Formatting must fit any buffer and agree with itself. */
+static void check_format(const struct ptb_info *in)
+{
+	char big[512], small[8];
+	int n = classify_format(in, big, sizeof(big));
+
+	check(n >= 0 && (size_t)n < sizeof(big) && strlen(big) == (size_t)n,
+	      "classify_format length");
+	check(classify_format(in, small, sizeof(small)) == n &&
+	      strlen(small) == ((size_t)n < sizeof(small) ? (size_t)n : sizeof(small) - 1),
+	      "classify_format truncation");
+	check(classify_format(in, NULL, 0) == n, "classify_format sizing");
+}
+
+static uint8_t *dup_exact(const uint8_t *p, size_t n)
+{
+	uint8_t *d = malloc(n ? n : 1);
+
+	if (!d)
+		abort();
+	if (n)
+		memcpy(d, p, n);
+	return d;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct pmtud_addr deny[2];
+	struct classify_policy pol = { 0 };
+	struct pkt_meta meta = { 0 };
+	struct ptb_info info, again;
+	enum classify_reason r;
+	uint8_t *pkt, *hw = NULL;
+	size_t hwlen = 0;
+
+	if (size < FC_HDR)
+		return 0;
+	if (!deny[0].family && (pmtud_addr_parse(&deny[0], FC_DENY4) < 0 ||
+				pmtud_addr_parse(&deny[1], FC_DENY6) < 0))
+		abort();
+	if (data[0] & FC_PORTS) {
+		pol.ports = fc_ports;
+		pol.n_ports = data[5] % (N(fc_ports) + 1);
+	}
+	pol.min_mtu4 = fc_mtu[data[3] % N(fc_mtu)];
+	pol.max_mtu = fc_mtu[data[4] % N(fc_mtu)];
+	if (data[0] & FC_DENY) {
+		pol.deny_src = deny;
+		pol.n_deny_src = N(deny);
+	}
+	if (data[0] & FC_HWHDR) {
+		hwlen = data[1] < size - FC_HDR ? data[1] : size - FC_HDR;
+		hw = dup_exact(data + FC_HDR, hwlen);
+		meta.hwhdr = hw;
+		meta.hwhdr_len = hwlen;
+	}
+	meta.hwtype = fc_hwtype[FC_HWTYPE(data[0])];
+	meta.hw_protocol = fc_hwproto[data[2] % N(fc_hwproto)];
+	meta.ifindex = 1;
+	size -= FC_HDR + hwlen;
+	pkt = dup_exact(data + FC_HDR + hwlen, size);
+
+	r = classify_packet(&pol, pkt, size, data[0] & FC_META ? &meta : NULL,
+			    &info);
+	check((unsigned)r < REASON_MAX, "reason in range");
+	check(strcmp(classify_reason_name(r), "unknown") != 0, "reason named");
+	if (r == REASON_FORWARD)
+		check_forward(&pol, pkt, size, data[0] & FC_META ? &meta : NULL,
+			      &info);
+	check_format(&info);
+	/* Pure: the same input gives the same verdict and the same fields. */
+	check(classify_packet(&pol, pkt, size, data[0] & FC_META ? &meta : NULL,
+			      &again) == r &&
+	      memcmp(&info, &again, sizeof(info)) == 0, "deterministic");
+	free(pkt);
+	free(hw);
+	return 0;
+}

@@ -1,0 +1,150 @@
+#!/bin/bash
+# lab_limits.sh - pmtud-nf's limits and filters hold on real traffic.
+#
+# Deterministic namespace lab (tests/lab/lib.sh): crafted PTBs sent by
+# E to the VIP reach S2, whose agent relays them; S1 runs no agent and
+# counts the copies that reach it as Ethernet broadcasts (the wire).
+# Every crafted PTB is valid (outer destination = quoted source = the
+# VIP, MTU 1280), so only the limit under test can stop it. For IPv4
+# and IPv6, proves that:
+#  - per-source limit: a flood of 50 PTBs with one rate-limit key
+#    (--src-rate 1 --src-burst 3) gives exactly 3 copies; PTBs for 5
+#    other clients still pass (key "flow" = router + client); with
+#    --src-key source, 20 PTBs for 20 clients give exactly 3 copies;
+#  - per-interface limit: PTBs for many clients with --iface-rate 5
+#    --iface-burst 5 give at most 5 + 5/s * elapsed copies;
+#  - --ports 8080: PTBs quoting source port 9999 are dropped as
+#    port_filtered, not sent; ones quoting 8080 are sent;
+#  - --dry-run: the agent counts forwards but sends nothing.
+set -u
+# shellcheck source=tests/lab/lib.sh
+. "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
+
+require_root
+[ -x "${PMTUD_NF:-}" ] || PMTUD_NF=${TOP_BUILDDIR:-.}/src/pmtud-nf
+lab_init 100
+lab_up deterministic || { echo "Bail out! lab_up failed"; exit 1; }
+
+CONF=$LAB_DIR/empty.json
+echo '{}' >"$CONF"
+FLOOD=50
+
+# Restart S2's agent with these options and zero the wire counters.
+phase()
+{
+	[ -n "${LAB_AGENT_S2:-}" ] && lab_stop_agent S2 >/dev/null
+	lab_start_agent S2 -c "$CONF" -i "$LAB_SEG_IF" -v "$@" ||
+		{ echo "Bail out! agent did not start with: $*"; exit 1; }
+	lab_ptb_reset
+}
+
+# Client addresses quoted by crafted PTBs: outside the lab's clients,
+# one block of 64 per use so no rate-limit key is reused by accident.
+qaddr()
+{
+	case $1 in
+	v4) echo "198.51.100.$((64 + $2))" ;;
+	v6) printf '2001:db8:c::1:%x\n' "$2" ;;
+	esac
+}
+
+# Send, then wait until S2's agent received WANT packets in total
+# (noted at T_RX, in us); the agent's counters line ends up in $C. A
+# short second wait lets any (wrong) extra copy reach the wire before
+# the counters are read.
+send() { lab_send_ptb E "$@" >/dev/null || { echo "Bail out! lab_send_ptb $*"; exit 1; }; }
+settle()
+{
+	C=$(lab_agent_wait_received S2 "$1") || { echo "Bail out! S2 received too few: $C"; exit 1; }
+	T_RX=${EPOCHREALTIME/./}
+	sleep 0.3
+	C=$(lab_agent_counters S2)
+	lab_note "S2 ${C#*counters: }"
+}
+wire() { lab_ptb_count S1 "$1" bcast; }
+cnt() { lab_counter "$C" "$1"; }
+
+# 1. Per-source limit, key "flow": one router, one client.
+phase --src-rate 1 --src-burst 3
+send v4 $FLOOD "qdst=$(qaddr v4 0)"
+send v6 $FLOOD "qdst=$(qaddr v6 0)"
+settle $((2 * FLOOD))
+for f in v4 v6; do
+	lab_ok "src limit: $FLOOD $f PTBs, one key, burst 3: exactly 3 copies on the wire ($(wire $f))" \
+		[ "$(wire $f)" -eq 3 ]
+done
+lab_ok "src limit: agent forwarded 6, limited_source $((2 * FLOOD - 6))" \
+	eval "[ $(cnt forwarded) -eq 6 ] && [ $(cnt limited_source) -eq $((2 * FLOOD - 6)) ]"
+lab_ptb_reset
+send v4 5 "qdst=$(qaddr v4 1)" vary=1
+send v6 5 "qdst=$(qaddr v6 1)" vary=1
+settle $((2 * FLOOD + 10))
+for f in v4 v6; do
+	lab_ok "src limit, key flow: $f PTBs for 5 other clients all pass ($(wire $f))" \
+		[ "$(wire $f)" -eq 5 ]
+done
+
+# 2. Per-source limit, key "source": the router alone is the key.
+phase --src-key source --src-rate 1 --src-burst 3
+send v4 20 "qdst=$(qaddr v4 10)" vary=1
+send v6 20 "qdst=$(qaddr v6 10)" vary=1
+settle 40
+for f in v4 v6; do
+	lab_ok "src limit, key source: 20 $f PTBs for 20 clients: exactly 3 copies ($(wire $f))" \
+		[ "$(wire $f)" -eq 3 ]
+done
+lab_ok "src limit, key source: agent forwarded 6, limited_source 34" \
+	eval "[ $(cnt forwarded) -eq 6 ] && [ $(cnt limited_source) -eq 34 ]"
+
+# 3. Per-interface limit: distinct clients (each its own source key),
+# both families share eth0's bucket.
+phase --iface-rate 5 --iface-burst 5
+t0=${EPOCHREALTIME/./}
+send v4 $FLOOD "qdst=$(qaddr v4 0)" vary=1
+send v6 $FLOOD "qdst=$(qaddr v6 0)" vary=1
+settle $((2 * FLOOD))
+# Tokens accrue only while the agent handles the flood: between t0 and
+# the moment all of it was counted.
+el_ms=$(( (T_RX - t0) / 1000 ))
+max=$(( 5 + (5 * el_ms + 999) / 1000 ))
+fw=$(cnt forwarded)
+n_wire=$(( $(wire v4) + $(wire v6) ))
+lab_ok "iface limit: $((2 * FLOOD)) PTBs for distinct clients in ${el_ms} ms: 5 <= forwarded $fw <= $max" \
+	eval "[ $fw -ge 5 ] && [ $fw -le $max ]"
+lab_ok "iface limit: the wire saw the forwarded copies ($n_wire), the rest limited_iface ($(cnt limited_iface))" \
+	eval "[ $n_wire -eq $fw ] && [ $(cnt limited_iface) -eq $((2 * FLOOD - fw)) ] &&
+	      [ $(cnt limited_source) -eq 0 ]"
+
+# 4. Port filter.
+phase --ports 8080
+send v4 5 "qdst=$(qaddr v4 20)" vary=1 sport=9999
+send v6 5 "qdst=$(qaddr v6 20)" vary=1 sport=9999
+settle 10
+lab_ok "--ports 8080: 10 PTBs quoting port 9999 dropped as port_filtered ($(cnt port_filtered))" \
+	[ "$(cnt port_filtered)" -eq 10 ]
+for f in v4 v6; do
+	lab_ok "--ports 8080: no $f copy of a port-9999 PTB on the wire ($(wire $f))" \
+		[ "$(wire $f)" -eq 0 ]
+done
+send v4 1 "qdst=$(qaddr v4 30)" sport=8080
+send v6 1 "qdst=$(qaddr v6 30)" sport=8080
+settle 12
+for f in v4 v6; do
+	lab_ok "--ports 8080: the $f PTB quoting port 8080 was sent ($(wire $f))" \
+		[ "$(wire $f)" -eq 1 ]
+done
+lab_ok "--ports 8080: agent forwarded 2" [ "$(cnt forwarded)" -eq 2 ]
+
+# 5. Dry run.
+phase --dry-run
+send v4 3 "qdst=$(qaddr v4 40)" vary=1
+send v6 3 "qdst=$(qaddr v6 40)" vary=1
+settle 6
+lab_ok "--dry-run: agent counts 6 forwards" [ "$(cnt forwarded)" -eq 6 ]
+for f in v4 v6; do
+	lab_ok "--dry-run: no $f copy on the wire ($(wire $f))" [ "$(wire $f)" -eq 0 ]
+done
+lab_ok "--dry-run: decisions logged as not sent" \
+	eval "[ \$(lab_agent_log S2 | grep -c 'FORWARD (dry run, not sent)') -eq 6 ]"
+
+lab_finish

@@ -1,0 +1,263 @@
+/* test_metrics.c - the counter renderings (metrics.c) and the per-packet
+ * log limiter (log.c), both pure.
+ *
+ * Proves: the Prometheus text has HELP and TYPE before each family's
+ * samples, one family per name, every drop reason (0 included), values
+ * as set; the log line carries the same values under the same list;
+ * the file is replaced atomically (no temp file left, mode 0644); the
+ * limiter lets exactly burst lines through at once, then rate per
+ * second, and counts every refused line once.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "log.h"
+#include "metrics.h"
+
+static int failures;
+
+#define CHECK(cond) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+		failures++; \
+	} \
+} while (0)
+
+static char *render(const struct metrics_view *v)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		abort();
+	CHECK(metrics_write_prom(f, v) == 0);
+	fclose(f);
+	return buf;
+}
+
+/* Value of the sample whose text before the space is exactly series. */
+static long long sample(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, series, n) && p[n] == ' ')
+			return atoll(p + n + 1);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+/* Every sample line follows "# HELP f" and "# TYPE f counter" of its
+ * own family f; no family is described twice. */
+static void check_structure(const char *text)
+{
+	char fam[128] = "", seen[64][128];
+	unsigned nseen = 0, i;
+	const char *p = text;
+	bool typed = false;
+
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		char line[512];
+
+		CHECK(e != NULL);	/* the last line ends with \n too */
+		CHECK(n < sizeof(line));
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (!strncmp(line, "# HELP ", 7)) {
+			sscanf(line + 7, "%127s", fam);
+			for (i = 0; i < nseen; i++)
+				CHECK(strcmp(seen[i], fam) != 0);
+			if (nseen < 64)
+				strcpy(seen[nseen++], fam);
+			typed = false;
+		} else if (!strncmp(line, "# TYPE ", 7)) {
+			char t[128], kind[32];
+
+			CHECK(sscanf(line + 7, "%127s %31s", t, kind) == 2);
+			CHECK(!strcmp(t, fam) && !strcmp(kind, "counter"));
+			typed = true;
+		} else {
+			size_t fl = strlen(fam);
+
+			CHECK(typed);
+			CHECK(!strncmp(line, fam, fl) && (line[fl] == ' ' || line[fl] == '{'));
+			CHECK(!strncmp(line, "pmtud_", 6));
+			CHECK(strstr(line, "_total") != NULL);
+		}
+		p += n + (e ? 1 : 0);
+	}
+}
+
+static void test_prom(void)
+{
+	struct counters c = { 0 };
+	struct metrics_peer peers[2] = {
+		{ "192.0.2.7", 5, 1 }, { "2001:db8::7", 6, 0 },
+	};
+	struct metrics_view v = { .c = &c };
+	char series[128], line[2048];
+	char *text;
+	int i;
+
+	c.received = 100;
+	c.forwarded = 40;
+	c.dropped[REASON_DST_MISMATCH] = 7;
+	c.dropped[REASON_PORT] = 3;
+	c.limited_source = 11;
+	c.limited_iface = 12;
+	c.send_errors = 2;
+	c.unknown_iface = 1;
+	c.input_enobufs = 4;
+	c.input_seq_gaps = 9;
+	c.reloads_ok = 5;
+	c.reloads_failed = 6;
+	c.log_suppressed = 1234567890123ULL;
+	text = render(&v);
+	check_structure(text);
+	CHECK(sample(text, "pmtud_received_total") == 100);
+	CHECK(sample(text, "pmtud_forwarded_total") == 40);
+	for (i = 1; i < REASON_MAX; i++) {
+		snprintf(series, sizeof(series), "pmtud_dropped_total{reason=\"%s\"}",
+			 classify_reason_name((enum classify_reason)i));
+		CHECK(sample(text, series) == (long long)c.dropped[i]);
+	}
+	CHECK(sample(text, "pmtud_dropped_total{reason=\"dst_mismatch\"}") == 7);
+	CHECK(sample(text, "pmtud_dropped_total{reason=\"forward\"}") == -1);
+	CHECK(sample(text, "pmtud_ratelimited_total{limit=\"source\"}") == 11);
+	CHECK(sample(text, "pmtud_ratelimited_total{limit=\"iface\"}") == 12);
+	CHECK(sample(text, "pmtud_send_errors_total") == 2);
+	CHECK(sample(text, "pmtud_unknown_iface_total") == 1);
+	CHECK(sample(text, "pmtud_input_lost_enobufs_total") == 4);
+	CHECK(sample(text, "pmtud_input_seq_gaps_total") == 9);
+	CHECK(sample(text, "pmtud_reloads_total{result=\"ok\"}") == 5);
+	CHECK(sample(text, "pmtud_reloads_total{result=\"failed\"}") == 6);
+	CHECK(sample(text, "pmtud_log_suppressed_total") == 1234567890123LL);
+	CHECK(strstr(text, "peer") == NULL);	/* no peers: no peer families */
+	free(text);
+
+	/* The log line: same list, same values, every reason. */
+	CHECK(metrics_format_line(line, sizeof(line), &v) < sizeof(line));
+	CHECK(!strncmp(line, "received=100 forwarded=40 ", 26));
+	CHECK(strstr(line, " dst_mismatch=7 ") && strstr(line, " port_filtered=3 "));
+	CHECK(strstr(line, " truncated=0 ") && strstr(line, " denied_source=0 "));
+	CHECK(strstr(line, " limited_source=11 limited_iface=12 "));
+	CHECK(strstr(line, " lost_enobufs=4 seq_gaps=9 reloads_ok=5 reloads_failed=6 "));
+	CHECK(strstr(line, " log_suppressed=1234567890123"));
+
+	/* Truncation: terminated, and the needed length reported. */
+	{
+		char small[16];
+		size_t need = metrics_format_line(small, sizeof(small), &v);
+
+		CHECK(need == strlen(line));
+		CHECK(strlen(small) == sizeof(small) - 1);
+	}
+
+	v.peers = peers;
+	v.n_peers = 2;
+	text = render(&v);
+	check_structure(text);
+	CHECK(sample(text, "pmtud_peer_sent_total{peer=\"192.0.2.7\"}") == 5);
+	CHECK(sample(text, "pmtud_peer_errors_total{peer=\"192.0.2.7\"}") == 1);
+	CHECK(sample(text, "pmtud_peer_sent_total{peer=\"2001:db8::7\"}") == 6);
+	free(text);
+	metrics_format_line(line, sizeof(line), &v);
+	CHECK(strstr(line, " peer_sent[2001:db8::7]=6"));
+}
+
+static void test_file(void)
+{
+	char dir[] = "/tmp/test_metrics.XXXXXX", path[256], err[512];
+	struct counters c = { .received = 3 };
+	struct metrics_view v = { .c = &c };
+	struct stat st;
+	struct dirent *d;
+	unsigned n = 0;
+	DIR *dh;
+	FILE *f;
+	char text[8192];
+	size_t len;
+
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(path, sizeof(path), "%s/pmtud.prom", dir);
+	CHECK(metrics_write_file(path, &v, err, sizeof(err)) == 0);
+	c.received = 4;
+	CHECK(metrics_write_file(path, &v, err, sizeof(err)) == 0);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (f) {
+		len = fread(text, 1, sizeof(text) - 1, f);
+		text[len] = '\0';
+		fclose(f);
+		CHECK(sample(text, "pmtud_received_total") == 4);
+	}
+	dh = opendir(dir);
+	while (dh && (d = readdir(dh)))
+		if (d->d_name[0] != '.')
+			n++;
+	if (dh)
+		closedir(dh);
+	CHECK(n == 1);		/* no temp file left behind */
+	unlink(path);
+	rmdir(dir);
+
+	/* A directory that does not exist: one line naming the file. */
+	CHECK(metrics_write_file("/nonexistent-pmtud/x.prom", &v, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "/nonexistent-pmtud/x.prom") != NULL);
+	CHECK(strchr(err, '\n') == NULL);
+}
+
+static void test_limiter(void)
+{
+	const uint64_t s = 1000000000ULL;
+	struct log_limit l;
+	uint64_t t = 5 * s;
+	unsigned i, ok = 0;
+
+	log_limit_init(&l, LOG_PACKET_RATE, LOG_PACKET_BURST, t);
+	/* A flood at one instant: burst lines, the rest suppressed. */
+	for (i = 0; i < 1000; i++)
+		ok += log_limit_allow(&l, t);
+	CHECK(ok == (unsigned)LOG_PACKET_BURST);
+	CHECK(log_limit_take(&l) == 1000 - (unsigned)LOG_PACKET_BURST);
+	CHECK(log_limit_take(&l) == 0);
+	/* 10 s of a flood at 1000 lines/s: 20 lines/s get through. */
+	ok = 0;
+	for (i = 1; i <= 10000; i++)
+		ok += log_limit_allow(&l, t + i * (s / 1000));
+	CHECK(ok >= 199 && ok <= 201);
+	CHECK(ok + log_limit_take(&l) == 10000);
+	/* Quiet for a while: the burst is back, nothing else. */
+	t += 100 * s;
+	ok = 0;
+	for (i = 0; i < 50; i++)
+		ok += log_limit_allow(&l, t);
+	CHECK(ok == (unsigned)LOG_PACKET_BURST);
+	CHECK(log_limit_take(&l) == 50 - (unsigned)LOG_PACKET_BURST);
+}
+
+int main(void)
+{
+	test_prom();
+	test_file();
+	test_limiter();
+	if (failures) {
+		fprintf(stderr, "%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("test_metrics: all checks passed\n");
+	return 0;
+}
