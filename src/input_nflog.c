@@ -6,18 +6,17 @@
 #include "config.h"
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <libnetfilter_log/libnetfilter_log.h>
 #include <libnetfilter_log/linux_nfnetlink_log.h>
 #include "input_nflog.h"
+#include "nfnl_sock.h"
 
 /* Room for one message with a full 64 KiB copy range plus headers and
  * attributes, so MSG_TRUNC cannot happen. */
@@ -75,29 +74,6 @@ static struct nlmsghdr *cfg_header(char *buf, uint16_t group, uint32_t seq)
 	return nlh;
 }
 
-/* EPERM/EBUSY on BIND: is the group held by someone else? The kernel
- * answers EPERM when another socket owns the instance, but EPERM also
- * means "no CAP_NET_ADMIN", so look at the instance table to tell. */
-static bool group_owner(uint16_t group, uint32_t *portid)
-{
-	char line[128];
-	unsigned g, p;
-	bool found = false;
-	FILE *f;
-
-	f = fopen(NFLOG_PROC, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%u %u", &g, &p) == 2 && g == group) {
-			*portid = p;
-			found = true;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 static int nflog_bind(struct nflog_input *in, char *err, size_t errlen)
 {
 	_Alignas(struct nlmsghdr) char buf[NFLOG_CFGBUF];
@@ -114,7 +90,7 @@ static int nflog_bind(struct nflog_input *in, char *err, size_t errlen)
 		return -1;
 	}
 	ret = nflog_talk(in, nlh);
-	if ((ret == -EPERM || ret == -EBUSY) && group_owner(in->group, &owner)) {
+	if ((ret == -EPERM || ret == -EBUSY) && nfnl_instance_owner(NFLOG_PROC, in->group, &owner)) {
 		snprintf(err, errlen,
 			 "NFLOG group %u is already bound by another process (netlink portid %" PRIu32 ", see %s)",
 			 in->group, owner, NFLOG_PROC);
@@ -147,67 +123,28 @@ static int nflog_bind(struct nflog_input *in, char *err, size_t errlen)
 	return 0;
 }
 
-/* NFULA_CFG_NLBUFSIZ is bounded by the kernel; the socket receive
- * buffer is what absorbs bursts. FORCE needs CAP_NET_ADMIN and ignores
- * rmem_max; without it the kernel caps SO_RCVBUF silently. */
-static int set_rcvbuf(int fd, uint32_t rcvbuf, uint16_t group, char *err, size_t errlen)
-{
-	int v;
-
-	if (rcvbuf == 0)
-		return 0;
-	v = rcvbuf > INT32_MAX / 2 ? INT32_MAX / 2 : (int)rcvbuf;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == 0)
-		return 0;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == 0)
-		return 0;
-	snprintf(err, errlen, "NFLOG group %u: socket receive buffer %" PRIu32 ": %s",
-		 group, rcvbuf, strerror(errno));
-	return -1;
-}
-
 int input_nflog_open(struct nflog_input *in, uint16_t group, uint32_t rcvbuf,
 		     char *err, size_t errlen)
 {
-	const struct timeval ack_wait = { .tv_sec = 5 };
-	int fl;
+	char what[32];
 
 	memset(in, 0, sizeof(*in));
 	in->fd = -1;
 	in->group = group;
-	in->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!in->nl) {
-		snprintf(err, errlen, "NFLOG group %u: netlink socket: %s", group, strerror(errno));
+	snprintf(what, sizeof(what), "NFLOG group %u", group);
+	in->nl = nfnl_sock_open(rcvbuf, what, err, errlen);
+	if (!in->nl)
 		return -1;
-	}
-	if (mnl_socket_bind(in->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(err, errlen, "NFLOG group %u: netlink bind: %s", group, strerror(errno));
-		goto fail;
-	}
 	in->fd = mnl_socket_get_fd(in->nl);
 	in->portid = mnl_socket_get_portid(in->nl);
-	if (set_rcvbuf(in->fd, rcvbuf, group, err, errlen) < 0)
-		goto fail;
-	/* Blocking while configuring: the kernel queues each ACK before
-	 * sendmsg() returns. The timeout only guards against the
-	 * impossible; it is moot once the socket is non-blocking. */
-	if (setsockopt(in->fd, SOL_SOCKET, SO_RCVTIMEO, &ack_wait, sizeof(ack_wait)) < 0) {
-		snprintf(err, errlen, "NFLOG group %u: SO_RCVTIMEO: %s", group, strerror(errno));
-		goto fail;
-	}
-	if (nflog_bind(in, err, errlen) < 0)
-		goto fail;
-	fl = fcntl(in->fd, F_GETFL);
-	if (fl < 0 || fcntl(in->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		snprintf(err, errlen, "NFLOG group %u: O_NONBLOCK: %s", group, strerror(errno));
-		goto fail;
+	if (nflog_bind(in, err, errlen) < 0 ||
+	    nfnl_sock_nonblock(in->nl, what, err, errlen) < 0) {
+		mnl_socket_close(in->nl);
+		in->nl = NULL;
+		in->fd = -1;
+		return -1;
 	}
 	return 0;
-fail:
-	mnl_socket_close(in->nl);
-	in->nl = NULL;
-	in->fd = -1;
-	return -1;
 }
 
 struct rx_ctx {

@@ -8,18 +8,17 @@
 #include "config.h"
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include "input_nfqueue.h"
+#include "nfnl_sock.h"
 
 /* Room for one message with a full 64 KiB copy range plus headers and
  * attributes, so MSG_TRUNC cannot happen. */
@@ -134,29 +133,6 @@ static int nfq_talk(struct nfqueue_input *in, struct nlmsghdr *nlh)
 	}
 }
 
-/* EPERM on BIND: is the queue held by someone else? The kernel answers
- * EPERM when another socket owns the instance, but EPERM also means
- * "no CAP_NET_ADMIN", so look at the instance table to tell. */
-static bool queue_owner(uint16_t queue, uint32_t *portid)
-{
-	char line[160];
-	unsigned q, p;
-	bool found = false;
-	FILE *f;
-
-	f = fopen(NFQ_PROC, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%u %u", &q, &p) == 2 && q == queue) {
-			*portid = p;
-			found = true;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 static int nfq_bind(struct nfqueue_input *in, char *err, size_t errlen)
 {
 	_Alignas(struct nlmsghdr) char buf[NFQ_CFGBUF];
@@ -169,7 +145,7 @@ static int nfq_bind(struct nfqueue_input *in, char *err, size_t errlen)
 	nlh->nlmsg_seq = 1;
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
 	ret = nfq_talk(in, nlh);
-	if ((ret == -EPERM || ret == -EBUSY) && queue_owner(in->queue, &owner)) {
+	if ((ret == -EPERM || ret == -EBUSY) && nfnl_instance_owner(NFQ_PROC, in->queue, &owner)) {
 		snprintf(err, errlen,
 			 "NFQUEUE %u is already bound by another process (netlink portid %" PRIu32 ", see %s)",
 			 in->queue, owner, NFQ_PROC);
@@ -198,65 +174,28 @@ static int nfq_bind(struct nfqueue_input *in, char *err, size_t errlen)
 	return 0;
 }
 
-/* The socket receive buffer is what absorbs bursts. FORCE needs
- * CAP_NET_ADMIN and ignores rmem_max; without it the kernel caps
- * SO_RCVBUF silently. */
-static int set_rcvbuf(int fd, uint32_t rcvbuf, uint16_t queue, char *err, size_t errlen)
-{
-	int v;
-
-	if (rcvbuf == 0)
-		return 0;
-	v = rcvbuf > INT32_MAX / 2 ? INT32_MAX / 2 : (int)rcvbuf;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == 0)
-		return 0;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == 0)
-		return 0;
-	snprintf(err, errlen, "NFQUEUE %u: socket receive buffer %" PRIu32 ": %s",
-		 queue, rcvbuf, strerror(errno));
-	return -1;
-}
-
 int input_nfqueue_open(struct nfqueue_input *in, uint16_t queue,
 		       uint32_t rcvbuf, char *err, size_t errlen)
 {
-	const struct timeval ack_wait = { .tv_sec = 5 };
-	int fl;
+	char what[32];
 
 	memset(in, 0, sizeof(*in));
 	in->fd = -1;
 	in->queue = queue;
-	in->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!in->nl) {
-		snprintf(err, errlen, "NFQUEUE %u: netlink socket: %s", queue, strerror(errno));
+	snprintf(what, sizeof(what), "NFQUEUE %u", queue);
+	in->nl = nfnl_sock_open(rcvbuf, what, err, errlen);
+	if (!in->nl)
 		return -1;
-	}
-	if (mnl_socket_bind(in->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(err, errlen, "NFQUEUE %u: netlink bind: %s", queue, strerror(errno));
-		goto fail;
-	}
 	in->fd = mnl_socket_get_fd(in->nl);
 	in->portid = mnl_socket_get_portid(in->nl);
-	if (set_rcvbuf(in->fd, rcvbuf, queue, err, errlen) < 0)
-		goto fail;
-	/* Blocking while configuring, bounded: see input_nflog.c. */
-	if (setsockopt(in->fd, SOL_SOCKET, SO_RCVTIMEO, &ack_wait, sizeof(ack_wait)) < 0) {
-		snprintf(err, errlen, "NFQUEUE %u: SO_RCVTIMEO: %s", queue, strerror(errno));
-		goto fail;
-	}
-	if (nfq_bind(in, err, errlen) < 0)
-		goto fail;
-	fl = fcntl(in->fd, F_GETFL);
-	if (fl < 0 || fcntl(in->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		snprintf(err, errlen, "NFQUEUE %u: O_NONBLOCK: %s", queue, strerror(errno));
-		goto fail;
+	if (nfq_bind(in, err, errlen) < 0 ||
+	    nfnl_sock_nonblock(in->nl, what, err, errlen) < 0) {
+		mnl_socket_close(in->nl);
+		in->nl = NULL;
+		in->fd = -1;
+		return -1;
 	}
 	return 0;
-fail:
-	mnl_socket_close(in->nl);
-	in->nl = NULL;
-	in->fd = -1;
-	return -1;
 }
 
 static void track_id(struct nfqueue_input *in, uint32_t id)
