@@ -1,6 +1,7 @@
 /* agent.c - privileged setup, then one event loop:
  *
- *   input_nflog -> classify -> ratelimit (source, then interface) -> forward
+ *   input_nflog -> classify -> dedup -> ratelimit (source, then interface)
+ *   -> forward
  *
  * All runtime state is in struct agent, owned by agent_run()'s frame.
  */
@@ -21,14 +22,17 @@
 #include "classify.h"
 #include "cli.h"
 #include "counters.h"
+#include "dedup.h"
 #include "forward.h"
 #include "forward_peer.h"
 #include "iface.h"
+#include "iface_watch.h"
 #include "input_nflog.h"
 #include "input_nfqueue.h"
 #include "log.h"
 #include "metrics.h"
 #include "pmtud.h"
+#include "privs.h"
 #include "ratelimit.h"
 #include "rules.h"
 
@@ -114,8 +118,10 @@ struct agent {
 	char **argv;
 	struct classify_policy policy;
 	struct iface_set ifaces;
+	struct iface_watch watch;	/* link changes update ifaces in place */
 	struct token_bucket iface_bucket[PMTUD_MAX_IFACES];
 	struct rl_table *src_limit;
+	struct dedup dedup;		/* identical PTBs: one copy per window */
 	struct rules rules;
 	struct input input;
 	struct forwarder fwd;
@@ -246,7 +252,7 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 	enum classify_reason r;
 	struct token_bucket *bucket;
 	struct iface *ifc;
-	uint64_t now;
+	uint64_t now, fp;
 	size_t klen;
 
 	a->cnt.received++;
@@ -265,6 +271,13 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 		return;
 	}
 	now = ratelimit_now();
+	/* Before the limits: a repetition spends no token of its flow. */
+	fp = dedup_fingerprint(&a->dedup, &info);
+	if (dedup_seen(&a->dedup, fp, now)) {
+		a->cnt.deduplicated++;
+		log_decision(a, &info, "DROP", "deduplicated");
+		return;
+	}
 	bucket = &a->iface_bucket[ifc - a->ifaces.ifs];
 	/* Interface first, without taking: a copy the interface cannot
 	 * send must not spend the flow's token, or the flow waits a full
@@ -283,6 +296,7 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 		return;
 	}
 	tb_allow(bucket, now);
+	dedup_record(&a->dedup, fp, now);
 	send_copy(a, ifc, &info, pkt, len, meta);
 }
 
@@ -456,6 +470,12 @@ static int event_loop(struct agent *a)
 					return EXIT_OK;
 			} else if (evs[i].data.fd == a->timerfd) {
 				on_tick(a);
+			} else if (evs[i].data.fd == a->watch.fd) {
+				if (iface_watch_receive(&a->watch, &a->ifaces) < 0) {
+					log_msg(LOG_ERR, "rtnetlink: receive failed: %s",
+						strerror(errno));
+					return EXIT_RUNTIME;
+				}
 			} else if (input_receive(&a->input, on_packet, a) < 0) {
 				char what[32];
 
@@ -492,6 +512,8 @@ static void build_policy(struct agent *a)
 	/* A PTB sent by one of our peers is never relayed (no loops). */
 	a->policy.deny_src = c->peers;
 	a->policy.n_deny_src = c->n_peers;
+	a->policy.vips = c->vips;
+	a->policy.n_vips = c->n_vips;
 }
 
 static int setup_limits(struct agent *a)
@@ -507,6 +529,10 @@ static int setup_limits(struct agent *a)
 	}
 	for (i = 0; i < a->ifaces.n; i++)
 		tb_init(&a->iface_bucket[i], a->conf->iface_rate, a->conf->iface_burst, now);
+	if (dedup_init(&a->dedup, a->conf->dedup_window, NULL) < 0) {
+		log_msg(LOG_ERR, "dedup key: getrandom: %s", strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -521,6 +547,11 @@ static int setup(struct agent *a, const char *source)
 	if (conf_check_ifaces(a->conf, source, &cerr) < 0) {
 		log_msg(LOG_ERR, "%s", cerr.msg);
 		return EXIT_CONFIG;
+	}
+	/* Watch before resolving: no link change falls in between. */
+	if (iface_watch_open(&a->watch, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		return EXIT_RUNTIME;
 	}
 	if (iface_resolve(&a->ifaces, a->conf, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s: %s", source, err);
@@ -551,7 +582,8 @@ static int setup(struct agent *a, const char *source)
 	}
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->epfd < 0 || epoll_add(a->epfd, a->sigfd) < 0 ||
-	    epoll_add(a->epfd, input_fd(&a->input)) < 0) {
+	    epoll_add(a->epfd, input_fd(&a->input)) < 0 ||
+	    epoll_add(a->epfd, a->watch.fd) < 0) {
 		log_msg(LOG_ERR, "epoll: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
@@ -616,6 +648,8 @@ static const char *restart_key(const struct pmtud_conf *o, const struct pmtud_co
 		return "cpu";
 	if (o->rcvbuf != n->rcvbuf)
 		return "rcvbuf";
+	if (strcmp(o->user, n->user) != 0)
+		return "user";
 	return NULL;
 }
 
@@ -733,6 +767,7 @@ static void commit(struct agent *a, const struct pmtud_conf *n, struct staged *s
 	}
 	if (strcmp(a->conf->metrics_file, n->metrics_file) != 0)
 		a->metrics_failing = false;
+	dedup_set_window(&a->dedup, n->dedup_window);
 	a->conf = n;
 	build_policy(a);
 	log_init(n->verbose);
@@ -833,6 +868,7 @@ static void teardown(struct agent *a)
 	input_close(&a->input);
 	rules_remove(&a->rules);
 	forward_close(&a->fwd);
+	iface_watch_close(&a->watch);
 	peer_fwd_close(&a->peers);
 	rl_table_free(a->src_limit);
 	if (a->epfd >= 0)
@@ -841,6 +877,22 @@ static void teardown(struct agent *a)
 		close(a->sigfd);
 	if (a->timerfd >= 0)
 		close(a->timerfd);
+}
+
+/* Setup done: from here on only the two capabilities the loop and a
+ * reload need (rules, binds: NET_ADMIN; AF_PACKET, peers: NET_RAW). */
+static int drop_privileges(const struct agent *a)
+{
+	char line[256], err[512];
+	int rc;
+
+	rc = privs_drop(a->conf->user, line, sizeof(line), err, sizeof(err));
+	if (rc != EXIT_OK) {
+		log_msg(LOG_ERR, "privileges: %s", err);
+		return rc;
+	}
+	log_msg(LOG_INFO, "%s", line);
+	return EXIT_OK;
 }
 
 #ifdef HAVE_LIBSYSTEMD
@@ -872,9 +924,11 @@ int agent_run(const struct pmtud_conf *c, const char *config_path,
 	a.conf = c = &a.conf_slot[0];
 	a.argc = argc;
 	a.argv = argv;
-	a.sigfd = a.epfd = a.fwd.fd = a.timerfd = -1;
+	a.sigfd = a.epfd = a.fwd.fd = a.timerfd = a.watch.fd = -1;
 	a.peers.fd4 = a.peers.fd6 = -1;
 	rc = setup(&a, config_path ? config_path : "command line");
+	if (rc == EXIT_OK)
+		rc = drop_privileges(&a);
 	if (rc == EXIT_OK) {
 		log_started(&a);
 #ifdef HAVE_LIBSYSTEMD

@@ -29,6 +29,11 @@
  *                      hop-by-hop, or more than QUOTE_MAX_EXTHDR headers.
  * 10. dst_mismatch     outer dst != quoted src: a genuine PTB goes back to
  *                      the sender of the packet it quotes.
+ * 10b. not_vip         vips set and the quoted source (= outer dst) in
+ *                      none of them: a PTB about a node's own address
+ *                      is not relayed, so no other node's PMTU cache
+ *                      for it can be poisoned through us. (Checked once
+ *                      the ports are read, so logs show them.)
  * 11. quote_proto      port filter set but the quoted L4 has no ports
  *                      (not TCP/UDP/SCTP/DCCP/UDP-Lite, IPv6 ESP/none/
  *                      unknown header, or a non-first IPv4 fragment).
@@ -74,6 +79,7 @@ static const char *const reason_names[REASON_MAX] = {
 	[REASON_DST_MISMATCH] = "dst_mismatch",
 	[REASON_L2_BROADCAST] = "l2_broadcast",
 	[REASON_DENIED_SOURCE] = "denied_source",
+	[REASON_NOT_VIP] = "not_vip",
 };
 
 const char *classify_reason_name(enum classify_reason r)
@@ -352,6 +358,34 @@ static bool denied(const struct classify_policy *pol,
 	return false;
 }
 
+/* Whole bytes first, then the remaining high bits of the next one. A
+ * length past the family's (never from the config) matches nothing. */
+static bool prefix_has(const struct pmtud_prefix *p, const struct pmtud_addr *a)
+{
+	unsigned bytes = p->len / 8, bits = p->len % 8;
+	uint8_t mask;
+
+	if (p->addr.family != a->family ||
+	    p->len > (a->family == AF_INET ? 32 : 128) ||
+	    memcmp(p->addr.a, a->a, bytes) != 0)
+		return false;
+	if (!bits)
+		return true;
+	mask = (uint8_t)(0xff << (8 - bits));
+	return ((p->addr.a[bytes] ^ a->a[bytes]) & mask) == 0;
+}
+
+static bool vip_allowed(const struct classify_policy *pol,
+			const struct pmtud_addr *a)
+{
+	if (!pol->n_vips)
+		return true;
+	for (unsigned i = 0; i < pol->n_vips; i++)
+		if (prefix_has(&pol->vips[i], a))
+			return true;
+	return false;
+}
+
 /* Advertised MTU; max_mtu 0 means no upper bound. */
 static enum classify_reason check_mtu(const struct classify_policy *pol,
 				      uint32_t mtu, uint32_t floor)
@@ -426,6 +460,8 @@ static enum classify_reason classify(const struct classify_policy *pol,
 		out->quoted_sport = rd16(p);
 		out->quoted_dport = rd16(p + 2);
 	}
+	if (!vip_allowed(pol, &out->quoted_src))
+		return REASON_NOT_VIP;
 	if (pol->n_ports) {
 		if (!out->has_ports)
 			return REASON_QUOTE_PROTO;

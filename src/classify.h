@@ -34,6 +34,7 @@ enum classify_reason {
 	REASON_DST_MISMATCH,	/* "dst_mismatch": outer dst != quoted src */
 	REASON_L2_BROADCAST,	/* "l2_broadcast": arrived as an Ethernet broadcast (a copy) */
 	REASON_DENIED_SOURCE,	/* "denied_source": outer source is a peer or our own address */
+	REASON_NOT_VIP,		/* "not_vip": quoted source outside "vips" */
 	REASON_MAX
 };
 
@@ -75,6 +76,8 @@ struct classify_policy {
 					 * 0 = no upper bound */
 	const struct pmtud_addr *deny_src;	/* peers and own addresses */
 	unsigned n_deny_src;
+	const struct pmtud_prefix *vips;	/* quoted source must be in one; */
+	unsigned n_vips;			/* NULL/0 = any address */
 };
 
 /* Decide on one packet. out is zeroed, then filled as far as parsing

@@ -589,6 +589,53 @@ static const struct key_ops path_ops = {
 	.expect = path_expect,
 };
 
+/* ---- user: a user name, "" = unset ------------------------------------ */
+
+static const char user_chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.";
+
+static void user_expect(const struct conf_key *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "a user name of at most %zu characters from "
+		 "A-Z a-z 0-9 _ - . not starting with -, or \"\" (none)", k->size - 1);
+}
+
+static int user_store(const struct ctx *x, struct pmtud_conf *c, const char *s,
+		      const char *got)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!s || n >= x->k->size || s[0] == '-' || strspn(s, user_chars) != n)
+		return bad_value(x, got);
+	memcpy(field(x->k, c), s, n + 1);
+	return 0;
+}
+
+static int user_from_json(const struct ctx *x, struct pmtud_conf *c, json_t *v)
+{
+	char got[GOTLEN];
+
+	if (!json_is_string(v))
+		return bad_type(x, v);
+	return user_store(x, c, cstr(v), render(v, got, sizeof(got)));
+}
+
+static int user_from_str(const struct ctx *x, struct pmtud_conf *c, const char *s,
+			 bool append)
+{
+	char got[GOTLEN];
+
+	(void)append;
+	return user_store(x, c, s, quote(s, got, sizeof(got)));
+}
+
+static const struct key_ops user_ops = {
+	.from_json = user_from_json,
+	.from_str = user_from_str,
+	.to_json = name_to_json,
+	.expect = user_expect,
+};
+
 /* ---- lists: a JSON array, or comma-separated on the command line ----- */
 
 static int list_from_json(const struct ctx *x, struct pmtud_conf *c, json_t *v)
@@ -933,6 +980,130 @@ static const struct key_ops psrc_ops = {
 	.add_str = psrc_add_str,
 };
 
+/* VIPs: "addr/len" prefixes, or a bare address (a host prefix). Bits
+ * past len must be zero: "203.0.113.81/24" is refused rather than
+ * silently widened, since a typo there widens what gets relayed. */
+static void vip_expect(const struct conf_key *k, char *buf, size_t len)
+{
+	(void)k;
+	snprintf(buf, len, "an IPv4 or IPv6 address or prefix (\"addr/len\", "
+		 "host bits zero)");
+}
+
+static void vips_clear(struct pmtud_conf *c)
+{
+	c->n_vips = 0;
+}
+
+/* 0, -1 (not a prefix), or -2 (host bits set: *p then holds the
+ * network, for the message). */
+static int prefix_parse(struct pmtud_prefix *p, const char *s)
+{
+	char buf[PMTUD_PREFIXSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned max, i;
+	long long len;
+	int dirty = 0;
+
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (pmtud_addr_parse(&p->addr, buf) < 0)
+		return -1;
+	max = p->addr.family == AF_INET ? 32 : 128;
+	len = max;
+	if (slash && (parse_int(slash + 1, &len) < 0 || slash[1] == '-' ||
+		      len > max || strlen(slash + 1) > 3))
+		return -1;
+	p->len = (uint8_t)len;
+	for (i = (unsigned)len; i < max; i++) {
+		uint8_t bit = (uint8_t)(0x80 >> (i % 8));
+
+		if (p->addr.a[i / 8] & bit) {
+			p->addr.a[i / 8] &= (uint8_t)~bit;
+			dirty = -2;
+		}
+	}
+	return dirty;
+}
+
+static const char *prefix_str(const struct pmtud_prefix *p, char *buf)
+{
+	char a[PMTUD_ADDRSTRLEN];
+
+	snprintf(buf, PMTUD_PREFIXSTRLEN, "%s/%u", pmtud_addr_str(&p->addr, a),
+		 (unsigned)p->len);
+	return buf;
+}
+
+static int vip_add(const struct ctx *x, struct pmtud_conf *c, const char *s,
+		   const char *got)
+{
+	char net[PMTUD_PREFIXSTRLEN];
+	struct pmtud_prefix p;
+	unsigned i;
+	int rc;
+
+	rc = s ? prefix_parse(&p, s) : -1;
+	if (rc == -1)
+		return bad_value(x, got);
+	if (rc == -2)
+		return key_fail(x, "%s has host bits set past /%u (network %s?)",
+				got, (unsigned)p.len, prefix_str(&p, net));
+	for (i = 0; i < c->n_vips; i++)
+		if (c->vips[i].len == p.len && pmtud_addr_eq(&c->vips[i].addr, &p.addr))
+			return key_fail(x, "duplicate prefix %s", got);
+	if (c->n_vips == PMTUD_MAX_VIPS)
+		return key_fail(x, "more than %d prefixes", PMTUD_MAX_VIPS);
+	c->vips[c->n_vips++] = p;
+	return 0;
+}
+
+static int vip_add_json(const struct ctx *x, struct pmtud_conf *c, json_t *v)
+{
+	char got[GOTLEN];
+
+	if (!json_is_string(v))
+		return bad_type(x, v);
+	return vip_add(x, c, cstr(v), render(v, got, sizeof(got)));
+}
+
+static int vip_add_str(const struct ctx *x, struct pmtud_conf *c, const char *s)
+{
+	char got[GOTLEN];
+
+	return vip_add(x, c, s, quote(s, got, sizeof(got)));
+}
+
+static json_t *vips_to_json(const struct conf_key *k, const struct pmtud_conf *c)
+{
+	char buf[PMTUD_PREFIXSTRLEN];
+	json_t *a = json_array();
+	unsigned i;
+
+	(void)k;
+	for (i = 0; a && i < c->n_vips; i++) {
+		if (json_array_append_new(a, json_string(prefix_str(&c->vips[i], buf))) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static const struct key_ops vips_ops = {
+	.from_json = list_from_json,
+	.from_str = list_from_str,
+	.to_json = vips_to_json,
+	.expect = vip_expect,
+	.list_expect = "an array of IPv4/IPv6 prefix strings",
+	.clear = vips_clear,
+	.add_json = vip_add_json,
+	.add_str = vip_add_str,
+};
+
 /* ---- the table ------------------------------------------------------------ */
 
 static const char *const src_key_names[] = {
@@ -998,11 +1169,17 @@ static const struct conf_key keys[] = {
 		    "source address of the copies to peers, one per family (a local address)", "routed" },
 	  .ops = &psrc_ops, .dflt = "" },
 	{ .flag = { "min-mtu", 0, "N", "min_mtu",
-		    "smallest MTU accepted in an IPv4 PTB", "68" },
+		    "smallest MTU accepted in an IPv4 PTB (IPv6: always 1280)", "552" },
 	  .ops = &int_ops, FIELD(min_mtu), .min = 68, .max = 65535 },
 	{ .flag = { "max-mtu", 0, "N", "max_mtu",
 		    "largest MTU accepted in a PTB", "65535" },
 	  .ops = &int_ops, FIELD(max_mtu), .min = 68, .max = 65535 },
+	{ .flag = { "vips", 0, "PREFIX[,PREFIX...]", "vips",
+		    "relay only PTBs quoting a source in these prefixes (the VIPs)", "any" },
+	  .ops = &vips_ops, .dflt = "" },
+	{ .flag = { "dedup-window", 0, "SECONDS", "dedup_window",
+		    "relay identical PTBs once per this many seconds (0: off, max 3600)", "1.0" },
+	  .ops = &num_ops, FIELD(dedup_window), .dmin = 0 },
 	{ .flag = { "table", 0, "NAME", "table",
 		    "name of the agent's nftables table (family inet)", "pmtud" },
 	  .ops = &name_ops, FIELD(table) },
@@ -1012,6 +1189,12 @@ static const struct conf_key keys[] = {
 	{ .flag = { "use-src-mac", 0, NULL, "use_src_mac",
 		    "send copies from the PTB's source MAC, not the interface's", "false" },
 	  .ops = &bool_ops, FIELD(use_src_mac), .flag_val = true },
+	{ .flag = { "no-prelimit", 0, NULL, "prelimit",
+		    "no in-kernel pre-limit: every PTB reaches the agent", "true" },
+	  .ops = &bool_ops, FIELD(prelimit), .flag_val = false },
+	{ .flag = { "prelimit-rate", 0, "R", "prelimit_rate",
+		    "PTBs per second and family the kernel passes to the agent", "10000" },
+	  .ops = &int_ops, FIELD(prelimit_rate), .min = 1, .max = 10000000 },
 	{ .flag = { "rcvbuf", 0, "BYTES", "rcvbuf",
 		    "netlink receive buffer size", "4194304" },
 	  .ops = &int_ops, FIELD(rcvbuf), .min = 65536, .max = 268435456 },
@@ -1030,6 +1213,9 @@ static const struct conf_key keys[] = {
 	{ .flag = { "stats-interval", 0, "SECONDS", "stats_interval",
 		    "seconds between two writes of the metrics file", "15" },
 	  .ops = &int_ops, FIELD(stats_interval), .min = 1, .max = 3600 },
+	{ .flag = { "user", 0, "NAME", "user",
+		    "after setup, run as this user, keeping CAP_NET_ADMIN and CAP_NET_RAW", "none" },
+	  .ops = &user_ops, FIELD(user), .dflt = "" },
 };
 
 static const struct conf_key *key_by_name(const char *name)
@@ -1161,6 +1347,9 @@ int conf_validate(const struct pmtud_conf *c, const char *source,
 	if (c->min_mtu > c->max_mtu)
 		return fail(err, "%s: key \"min_mtu\": %u is greater than max_mtu %u",
 			    source, c->min_mtu, c->max_mtu);
+	if (!(c->dedup_window <= PMTUD_DEDUP_MAX))
+		return fail(err, "%s: key \"dedup_window\": expected a number "
+			    "0..%d, got %g", source, PMTUD_DEDUP_MAX, c->dedup_window);
 	/* Only if conf_resolve() was skipped: the setters enforce >= 1. */
 	if (!(c->src_burst >= 1))
 		return fail(err, "%s: key \"src_burst\": expected a number >= 1, got %g",

@@ -25,8 +25,11 @@
 #define PMTUD_DEFAULT_CONFIG	"/etc/pmtud.json"
 #define PMTUD_MAX_IFACES	64
 #define PMTUD_MAX_PEERS		64
+#define PMTUD_MAX_VIPS		256
+#define PMTUD_DEDUP_MAX		3600	/* dedup_window ceiling, seconds */
 #define PMTUD_TABLE_MAXLEN	64	/* incl. NUL; kernel NFT_NAME_MAXLEN is 256 */
 #define PMTUD_PATH_MAXLEN	256	/* incl. NUL: metrics_file */
+#define PMTUD_USER_MAXLEN	33	/* incl. NUL: user (useradd's limit is 32) */
 
 enum src_key {
 	SRC_KEY_FLOW = 0,	/* (outer source, quoted destination): default */
@@ -58,8 +61,12 @@ struct pmtud_conf {
 	uint32_t peer_ttl;		/* TTL / hop limit of peer copies, default 64 */
 	double peer_rate;		/* peer copies/s in total, default 10 per peer: conf_resolve() */
 	struct pmtud_addr peer_source[2];	/* [0] IPv4, [1] IPv6; family 0: routed source */
-	uint32_t min_mtu;		/* IPv4 minimum accepted, default 68 */
+	uint32_t min_mtu;		/* IPv4 minimum accepted, default 552 (Linux min_pmtu) */
 	uint32_t max_mtu;		/* maximum accepted, both families, default 65535 */
+	/* abuse controls */
+	struct pmtud_prefix vips[PMTUD_MAX_VIPS];	/* quoted source must be in one */
+	unsigned n_vips;		/* 0: any address */
+	double dedup_window;		/* seconds; 0 = off, default 1.0 */
 	bool dry_run;
 	int verbose;			/* 0..3 */
 	int cpu;			/* -1: no pinning */
@@ -68,11 +75,15 @@ struct pmtud_conf {
 	bool install_rules;		/* default true; false = operator's own rules */
 	bool use_src_mac;		/* copies carry the original source MAC */
 	uint32_t rcvbuf;		/* netlink SO_RCVBUFFORCE bytes, default 4 MiB */
+	bool prelimit;			/* in-kernel pre-limit rules, default true */
+	uint32_t prelimit_rate;		/* PTBs/s per family passed to the agent, default 10000 */
 	enum input_kind input;		/* default nflog */
 	uint16_t queue_num;		/* NFQUEUE number, default 33 */
 	/* operation (metrics.c) */
 	char metrics_file[PMTUD_PATH_MAXLEN];	/* Prometheus text file; "" = off */
 	uint32_t stats_interval;	/* seconds between metrics writes, default 15 */
+	/* least privilege (privs.c) */
+	char user[PMTUD_USER_MAXLEN];	/* switch to this user after setup; "" = stay */
 };
 
 struct conf_error {

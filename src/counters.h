@@ -16,6 +16,7 @@ struct counters {
 	uint64_t forwarded;		/* copies sent (or decided, in dry run) */
 	uint64_t dropped[REASON_MAX];	/* by classifier reason; [0] unused */
 	uint64_t unknown_iface;		/* arrived on an interface not configured */
+	uint64_t deduplicated;		/* identical to one relayed within dedup_window */
 	uint64_t limited_source;
 	uint64_t limited_iface;
 	uint64_t send_errors;

@@ -38,9 +38,14 @@ static int resolve_one(int fd, struct iface *ifc, const char *name,
 			 name, (unsigned)ifr.ifr_hwaddr.sa_family);
 		return -1;
 	}
-	memcpy(ifc->name, name, strlen(name) + 1);
-	ifc->ifindex = (int)idx;
 	memcpy(ifc->mac, ifr.ifr_hwaddr.sa_data, sizeof(ifc->mac));
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+		snprintf(err, errlen, "interface %s: SIOCGIFFLAGS: %s", name, strerror(errno));
+		return -1;
+	}
+	ifc->up = (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+	memmove(ifc->name, name, strlen(name) + 1);	/* name may be ifc->name */
+	ifc->ifindex = (int)idx;
 	return 0;
 }
 
@@ -77,10 +82,31 @@ struct iface *iface_find(struct iface_set *set, int ifindex)
 {
 	unsigned i;
 
+	if (ifindex <= 0)	/* never match an absent entry */
+		return NULL;
 	for (i = 0; i < set->n; i++)
 		if (set->ifs[i].ifindex == ifindex)
 			return &set->ifs[i];
 	return NULL;
+}
+
+int iface_refresh(struct iface *ifc, char *err, size_t errlen)
+{
+	int fd, rc;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "interface lookup socket: %s", strerror(errno));
+		rc = -1;
+	} else {
+		rc = resolve_one(fd, ifc, ifc->name, err, errlen);
+		close(fd);
+	}
+	if (rc < 0) {
+		ifc->ifindex = 0;
+		ifc->up = false;
+	}
+	return rc;
 }
 
 /* 1 if the sysctl file holds a nonzero value, 0 if zero or absent

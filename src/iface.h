@@ -11,14 +11,16 @@
 #define PMTUD_IFACE_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "conf.h"
 
 struct iface {
 	char name[IFNAMSIZ];
-	int ifindex;
+	int ifindex;		/* 0: absent (deleted, renamed, not Ethernet) */
 	uint8_t mac[6];
+	bool up;		/* IFF_UP and IFF_RUNNING */
 };
 
 struct iface_set {
@@ -29,6 +31,9 @@ struct iface_set {
 int iface_resolve(struct iface_set *set, const struct pmtud_conf *c,
 		  char *err, size_t errlen);
 struct iface *iface_find(struct iface_set *set, int ifindex);
+/* Re-read ifc (by its name) from the kernel: 0, or -1 with err filled
+ * (then ifc is marked absent). */
+int iface_refresh(struct iface *ifc, char *err, size_t errlen);
 void iface_warn_settings(const struct iface_set *set);
 
 #endif

@@ -53,6 +53,8 @@ static void walk(struct sink *s, const struct metrics_view *v)
 	}
 	one(s, "unknown_iface", "Valid PTBs that arrived on an interface not configured.",
 	    "unknown_iface", c->unknown_iface);
+	one(s, "deduplicated", "Valid PTBs identical to one relayed less than dedup_window ago.",
+	    "deduplicated", c->deduplicated);
 	s->family(s, "ratelimited", "Valid PTBs not relayed because a rate limit was exceeded.");
 	s->sample(s, "ratelimited", "limit", "source", "limited_source", c->limited_source);
 	s->sample(s, "ratelimited", "limit", "iface", "limited_iface", c->limited_iface);

@@ -33,6 +33,15 @@ struct pmtud_addr {
 
 #define PMTUD_ADDRSTRLEN 46	/* INET6_ADDRSTRLEN */
 
+/* An address prefix ("vips"): addr with every bit past len zero (the
+ * config parser refuses host bits), len 0..32 or 0..128. */
+struct pmtud_prefix {
+	struct pmtud_addr addr;
+	uint8_t len;
+};
+
+#define PMTUD_PREFIXSTRLEN (PMTUD_ADDRSTRLEN + 4)	/* "addr/128" */
+
 /* Parse "192.0.2.1" or "2001:db8::1"; 0 on success, -1 otherwise. */
 int pmtud_addr_parse(struct pmtud_addr *out, const char *s);
 /* Format into buf (at least PMTUD_ADDRSTRLEN bytes); returns buf. */

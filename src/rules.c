@@ -25,6 +25,25 @@
  * { 2001:db8::7, 2001:db8::8 }" (an anonymous set, inverted lookup) for
  * more, as nft generates them. No peers: the rules are as above.
  *
+ * With "prelimit" (the default), each family's capture rule is preceded
+ * by two rules with the same match that end in "return", and the table
+ * holds one dynamic set per family:
+ *
+ *	set prelimit4 { type ipv4_addr; size 65536; flags dynamic,timeout; timeout 1m; }
+ *	... frag-needed update @prelimit4 { ip saddr limit rate over 40/second burst 40 packets } counter return
+ *	... frag-needed limit rate over 10000/second burst 10000 packets counter return
+ *	... frag-needed counter log group 33
+ *
+ * Per source 4 x iface_rate (burst 4 x iface_burst): no source can get
+ * more than iface_rate copies a second on its interface, so the rest
+ * only costs the agent CPU; 4x leaves room for PTBs the agent filters.
+ * For all sources, prelimit_rate (burst the same): a flood from random
+ * sources escapes the per-source limit, not this one. "return" in a
+ * base chain applies the chain's policy, accept: the PTB is only not
+ * logged, its fate is unchanged and the host's stack still gets it.
+ * A full set stops adding sources (the update fails, the rule does not
+ * match): new sources then meet the global limit alone.
+ *
  * With "input": "nfqueue" the last statement is "queue num 33 bypass"
  * instead (nft/pmtud-nfqueue.nft): the packet waits in the queue for
  * the agent's ACCEPT verdict, or passes at once when nobody listens.
@@ -38,8 +57,9 @@
  * only lower that bound, and would list as "snaplen N" unlike the
  * plain "log group N" of pmtud.nft.
  *
- * No rule has a verdict and the chain policy is accept: the rules only
- * observe, every packet continues exactly as without the table.
+ * No rule drops and the chain policy is accept: the rules only observe
+ * (the pre-limit's "return" is that policy), every packet continues
+ * exactly as without the table.
  *
  * Ownership: the table is created with NFT_TABLE_F_OWNER (Linux >= 5.12)
  * so the kernel deletes it when r->nl closes, whatever kills the agent.
@@ -90,14 +110,26 @@
 #define NFT_BYTEORDER_HOST	1
 #define NFT_BYTEORDER_BIG	2
 
-/* Peer sets are bound to their rule by ids after the interface sets'. */
+/* Peer sets are bound to their rule by ids after the interface sets'
+ * (those: 1 + family + 4 x rule kind), the pre-limit sets after both. */
 #define PEER_SET_ID_BASE	16
+#define PRE_SET_ID_BASE		32
+
+/* The per-source pre-limit: sources seen within the last minute, at
+ * most 64 Ki per family (a full set only stops adding: new sources
+ * then meet the global limit alone). */
+#define PRE_SET_SIZE		65536
+#define PRE_SET_TIMEOUT_MS	60000
+/* Headroom of the per-source pre-limit over what one interface may
+ * send in copies: a source never gets more than iface_rate copies per
+ * second, so 4x its PTBs still leave room for PTBs the agent filters. */
+#define PRE_SRC_FACTOR		4
 
 /* A batch holds at most: delete table, table, chain, and for each of
  * the two rules a set, its elements and the rule. With 64 interfaces
  * it stays under 6 KiB. mnl batches need twice their limit in buffer. */
-#define BATCH_LIMIT	16384	/* + 2 peer sets of up to 64 addresses */
-#define BATCH_MAXMSG	16
+#define BATCH_LIMIT	32768	/* + 2 peer sets, + pre-limit rules and sets */
+#define BATCH_MAXMSG	32
 #define NL_TIMEOUT_S	5		/* an answer that never comes */
 
 struct icmp_match {
@@ -110,13 +142,14 @@ struct icmp_match {
 	uint8_t family;
 	uint8_t saddr_off, addr_len;
 	uint32_t addr_type;
+	const char *pre_set;	/* the family's per-source pre-limit set */
 };
 
 static const struct icmp_match icmp_matches[] = {
 	{ "ICMPv4", NFPROTO_IPV4, IPPROTO_ICMP, { 3, 4 },	/* frag-needed */
-	  AF_INET, 12, 4, NFT_TYPE_IPADDR },
+	  AF_INET, 12, 4, NFT_TYPE_IPADDR, "prelimit4" },
 	{ "ICMPv6", NFPROTO_IPV6, IPPROTO_ICMPV6, { 2, 0 },	/* packet-too-big */
-	  AF_INET6, 8, 16, NFT_TYPE_IP6ADDR },
+	  AF_INET6, 8, 16, NFT_TYPE_IP6ADDR, "prelimit6" },
 };
 
 struct batch {
@@ -502,6 +535,47 @@ out:
 	return ret;
 }
 
+/* set prelimitN { type ipv4_addr; size 65536; flags dynamic,timeout;
+ * timeout 1m }: the per-source pre-limit's state, filled by the
+ * kernel (one limit per source address). */
+static int put_pre_set(struct batch *bt, struct rules *r,
+		       const struct icmp_match *m, uint32_t set_id)
+{
+	struct nftnl_udata_buf *ud;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	int ret = -1;
+
+	s = nftnl_set_alloc();
+	if (!s)
+		return -1;
+	ud = nftnl_udata_buf_alloc(64);
+	if (!ud)
+		goto out;
+	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, r->table) < 0 ||
+	    nftnl_set_set_str(s, NFTNL_SET_NAME, m->pre_set) < 0 ||
+	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
+				 NFT_BYTEORDER_BIG) ||
+	    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+			       nftnl_udata_buf_len(ud)) < 0)
+		goto out;
+	nftnl_set_set_u32(s, NFTNL_SET_ID, set_id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, m->addr_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, m->addr_len);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, PRE_SET_SIZE);
+	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, PRE_SET_TIMEOUT_MS);
+	nlh = batch_msg(bt, r, NFT_MSG_NEWSET, NLM_F_CREATE,
+			"add set %s", m->pre_set);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	batch_next(bt);
+	ret = 0;
+out:
+	nftnl_udata_buf_free(ud);
+	nftnl_set_free(s);
+	return ret;
+}
+
 static unsigned n_peers_of(const struct pmtud_conf *c, uint8_t family)
 {
 	unsigned i, n = 0;
@@ -754,10 +828,122 @@ static int expr_capture(struct nftnl_rule *rule, const struct pmtud_conf *c,
 			: expr_queue(rule, c->queue_num);
 }
 
-/* iifname { ... } meta pkttype != broadcast <icmp type/code>
- * [ip saddr != { peers }] counter log group N | queue num N bypass */
+/* The rules of one family, in chain order: the two pre-limits return
+ * (end this chain, policy accept: the packet goes on unchanged, only
+ * not logged) for what exceeds them; the capture rule logs the rest. */
+enum rule_kind {
+	RULE_CAPTURE = 0,
+	RULE_PRE_SOURCE,	/* update @prelimitN { saddr limit rate over } */
+	RULE_PRE_ALL,		/* limit rate over prelimit_rate */
+};
+
+static const char *const rule_kind_names[] = { "", " pre-limit (source)",
+					       " pre-limit (all)" };
+
+/* Pre-limit rates, whole packets per second (nft's unit). */
+static uint64_t pre_src_rate(const struct pmtud_conf *c)
+{
+	return (uint64_t)(PRE_SRC_FACTOR * c->iface_rate + 0.999);
+}
+
+static uint32_t pre_src_burst(const struct pmtud_conf *c)
+{
+	return (uint32_t)(PRE_SRC_FACTOR * c->iface_burst + 0.999);
+}
+
+static struct nftnl_expr *limit_over(uint64_t rate, uint32_t burst)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("limit");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);	/* per second */
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	return e;
+}
+
+/* update @prelimitN { ip saddr limit rate over R/second burst B packets }:
+ * matches only when this source is over its rate. */
+static int expr_pre_source(struct nftnl_rule *rule, const struct pmtud_conf *c,
+			   const struct icmp_match *m, uint32_t set_id)
+{
+	struct nftnl_expr *e, *lim;
+
+	if (expr_payload(rule, NFT_PAYLOAD_NETWORK_HEADER, m->saddr_off,
+			 m->addr_len) < 0)
+		return -1;
+	e = nftnl_expr_alloc("dynset");
+	if (!e)
+		return -1;
+	lim = limit_over(pre_src_rate(c), pre_src_burst(c));
+	if (!lim || nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, m->pre_set) < 0) {
+		if (lim)
+			nftnl_expr_free(lim);
+		nftnl_expr_free(e);
+		return -1;
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id);
+	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, lim, 0);	/* e owns lim */
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+static int expr_pre_all(struct nftnl_rule *rule, const struct pmtud_conf *c)
+{
+	struct nftnl_expr *e = limit_over(c->prelimit_rate, c->prelimit_rate);
+
+	if (!e)
+		return -1;
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+static int expr_return(struct nftnl_rule *rule)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_RETURN);
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+/* What follows the ICMP match. */
+static int build_tail(struct nftnl_rule *rule, const struct pmtud_conf *c,
+		      const struct icmp_match *m, enum rule_kind kind,
+		      uint32_t set_id, bool xt_queue)
+{
+	switch (kind) {
+	case RULE_PRE_SOURCE:
+		if (expr_pre_source(rule, c, m, PRE_SET_ID_BASE + set_id) < 0)
+			return -1;
+		break;
+	case RULE_PRE_ALL:
+		if (expr_pre_all(rule, c) < 0)
+			return -1;
+		break;
+	case RULE_CAPTURE:
+		return expr_not_from_peer(rule, c, m, set_id + PEER_SET_ID_BASE) < 0 ||
+		       expr_counter(rule) < 0 ||
+		       expr_capture(rule, c, xt_queue) < 0 ? -1 : 0;
+	}
+	return expr_counter(rule) < 0 || expr_return(rule) < 0 ? -1 : 0;
+}
+
+/* iifname { ... } meta pkttype != broadcast <icmp type/code>, then
+ * the kind's tail: [ip saddr != { peers }] counter log group N | queue
+ * num N bypass, or a pre-limit, counter and return. set_id: the
+ * family's (1, 2); iface_set: this rule's interface set. */
 static int build_rule(struct nftnl_rule *rule, const struct pmtud_conf *c,
-		      const struct icmp_match *m, uint32_t set_id, bool xt_queue)
+		      const struct icmp_match *m, enum rule_kind kind,
+		      uint32_t set_id, uint32_t iface_set, bool xt_queue)
 {
 	if (expr_meta(rule, NFT_META_IIFNAME) < 0)
 		return -1;
@@ -767,7 +953,7 @@ static int build_rule(struct nftnl_rule *rule, const struct pmtud_conf *c,
 		ifname_key(key, c->ifaces[0]);
 		if (expr_cmp(rule, NFT_CMP_EQ, key, IFNAMSIZ) < 0)
 			return -1;
-	} else if (expr_lookup(rule, set_id) < 0) {
+	} else if (expr_lookup(rule, iface_set) < 0) {
 		return -1;
 	}
 	if (expr_meta(rule, NFT_META_PKTTYPE) < 0 ||
@@ -779,23 +965,22 @@ static int build_rule(struct nftnl_rule *rule, const struct pmtud_conf *c,
 	    expr_payload(rule, NFT_PAYLOAD_TRANSPORT_HEADER, 0,
 			 sizeof(m->type_code)) < 0 ||
 	    expr_cmp(rule, NFT_CMP_EQ, m->type_code, sizeof(m->type_code)) < 0 ||
-	    expr_not_from_peer(rule, c, m, set_id + PEER_SET_ID_BASE) < 0 ||
-	    expr_counter(rule) < 0 ||
-	    expr_capture(rule, c, xt_queue) < 0)
+	    build_tail(rule, c, m, kind, set_id, xt_queue) < 0)
 		return -1;
 	return 0;
 }
 
 static int put_rule(struct batch *bt, struct rules *r,
 		    const struct pmtud_conf *c, const struct icmp_match *m,
-		    uint32_t set_id)
+		    enum rule_kind kind, uint32_t set_id)
 {
+	uint32_t iface_set = set_id + 4 * (uint32_t)kind;
 	struct nftnl_rule *rule;
 	struct nlmsghdr *nlh;
 
-	if (c->n_ifaces > 1 && put_iface_set(bt, r, c, set_id, m->name) < 0)
+	if (c->n_ifaces > 1 && put_iface_set(bt, r, c, iface_set, m->name) < 0)
 		return -1;
-	if (n_peers_of(c, m->family) > 1 &&
+	if (kind == RULE_CAPTURE && n_peers_of(c, m->family) > 1 &&
 	    put_peer_set(bt, r, c, m, set_id + PEER_SET_ID_BASE) < 0)
 		return -1;
 	rule = nftnl_rule_alloc();
@@ -803,13 +988,13 @@ static int put_rule(struct batch *bt, struct rules *r,
 		return -1;
 	if (nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, r->table) < 0 ||
 	    nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, RULES_CHAIN) < 0 ||
-	    build_rule(rule, c, m, set_id, r->xt_queue) < 0) {
+	    build_rule(rule, c, m, kind, set_id, iface_set, r->xt_queue) < 0) {
 		nftnl_rule_free(rule);
 		return -1;
 	}
 	nlh = batch_msg(bt, r, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
-			"add %s rule to chain inet %s %s", m->name, r->table,
-			RULES_CHAIN);
+			"add %s%s rule to chain inet %s %s", m->name,
+			rule_kind_names[kind], r->table, RULES_CHAIN);
 	nftnl_rule_nlmsg_build_payload(nlh, rule);
 	nftnl_rule_free(rule);
 	batch_next(bt);
@@ -837,7 +1022,14 @@ static int install_batch(struct rules *r, const struct pmtud_conf *c,
 	    put_chain(&bt, r) < 0)
 		goto nomem;
 	for (i = 0; i < sizeof(icmp_matches) / sizeof(icmp_matches[0]); i++)
-		if (put_rule(&bt, r, c, &icmp_matches[i], i + 1) < 0)
+		if (c->prelimit && put_pre_set(&bt, r, &icmp_matches[i],
+					       PRE_SET_ID_BASE + i + 1) < 0)
+			goto nomem;
+	for (i = 0; i < sizeof(icmp_matches) / sizeof(icmp_matches[0]); i++)
+		if ((c->prelimit &&
+		     (put_rule(&bt, r, c, &icmp_matches[i], RULE_PRE_SOURCE, i + 1) < 0 ||
+		      put_rule(&bt, r, c, &icmp_matches[i], RULE_PRE_ALL, i + 1) < 0)) ||
+		    put_rule(&bt, r, c, &icmp_matches[i], RULE_CAPTURE, i + 1) < 0)
 			goto nomem;
 	ret = batch_send(&bt, r, fail_idx);
 	if (ret < 0)

@@ -8,7 +8,10 @@
  *    ICMPv4 type 3 code 4 and ICMPv6 type 2 code 0 -> log group N
  *    (whole packet), or with input nfqueue -> queue num N bypass (the
  *    xtables NFQUEUE target through nft_compat on kernels without
- *    nft_queue; r->xt_queue says so). No rule ever drops: the fate of
+ *    nft_queue; r->xt_queue says so). With conf->prelimit, two rules
+ *    per family before that one "return" (the policy, accept: not
+ *    logged) what exceeds a per-source rate (dynamic sets prelimit4,
+ *    prelimit6) or prelimit_rate; see rules.c. No rule ever drops: the fate of
  *    every packet is unchanged (the agent accepts what it queues).
  *  - The table carries NFT_TABLE_F_OWNER when the kernel supports it
  *    (>= 5.12): the kernel deletes it when r->nl closes, even on

@@ -8,7 +8,9 @@
 # VIP, MTU 1280), so only the limit under test can stop it. For IPv4
 # and IPv6, proves that:
 #  - per-source limit: a flood of 50 PTBs with one rate-limit key
-#    (--src-rate 1 --src-burst 3) gives exactly 3 copies; PTBs for 5
+#    (--src-rate 1 --src-burst 3) gives exactly 3 copies (the PTBs
+#    differ in the quoted client port, so dedup lets each through to
+#    the limiter); PTBs for 5
 #    other clients still pass (key "flow" = router + client); with
 #    --src-key source, 20 PTBs for 20 clients give exactly 3 copies;
 #  - per-interface limit: PTBs for many clients with --iface-rate 5
@@ -30,10 +32,12 @@ echo '{}' >"$CONF"
 FLOOD=50
 
 # Restart S2's agent with these options and zero the wire counters.
+# No pre-limit: the floods come from one router and test the agent's
+# own limits (the kernel's pre-limit: tests/lab_prelimit.sh).
 phase()
 {
 	[ -n "${LAB_AGENT_S2:-}" ] && lab_stop_agent S2 >/dev/null
-	lab_start_agent S2 -c "$CONF" -i "$LAB_SEG_IF" -v "$@" ||
+	lab_start_agent S2 -c "$CONF" -i "$LAB_SEG_IF" -v --no-prelimit "$@" ||
 		{ echo "Bail out! agent did not start with: $*"; exit 1; }
 	lab_ptb_reset
 }
@@ -66,15 +70,17 @@ cnt() { lab_counter "$C" "$1"; }
 
 # 1. Per-source limit, key "flow": one router, one client.
 phase --src-rate 1 --src-burst 3
-send v4 $FLOOD "qdst=$(qaddr v4 0)"
-send v6 $FLOOD "qdst=$(qaddr v6 0)"
+# One key (router, client), distinct PTBs (client ports): not dedup's.
+send v4 $FLOOD "qdst=$(qaddr v4 0)" vary=dport
+send v6 $FLOOD "qdst=$(qaddr v6 0)" vary=dport
 settle $((2 * FLOOD))
 for f in v4 v6; do
 	lab_ok "src limit: $FLOOD $f PTBs, one key, burst 3: exactly 3 copies on the wire ($(wire $f))" \
 		[ "$(wire $f)" -eq 3 ]
 done
-lab_ok "src limit: agent forwarded 6, limited_source $((2 * FLOOD - 6))" \
-	eval "[ $(cnt forwarded) -eq 6 ] && [ $(cnt limited_source) -eq $((2 * FLOOD - 6)) ]"
+lab_ok "src limit: agent forwarded 6, limited_source $((2 * FLOOD - 6)), none deduplicated" \
+	eval "[ $(cnt forwarded) -eq 6 ] && [ $(cnt limited_source) -eq $((2 * FLOOD - 6)) ] &&
+	      [ $(cnt deduplicated) -eq 0 ]"
 lab_ptb_reset
 send v4 5 "qdst=$(qaddr v4 1)" vary=1
 send v6 5 "qdst=$(qaddr v6 1)" vary=1

@@ -83,10 +83,11 @@ others_zero()
 {
 	local r
 	for r in truncated bad_ip fragment not_icmp not_ptb quote_truncated quote_bad \
-		 quote_exthdr quote_proto l2_broadcast denied_source; do
+		 quote_exthdr quote_proto l2_broadcast denied_source not_vip; do
 		[ "$(prom "pmtud_dropped_total{reason=\"$r\"}")" -eq 0 ] || return 1
 	done
 	[ "$(prom pmtud_unknown_iface_total)" -eq 0 ] &&
+		[ "$(prom pmtud_deduplicated_total)" -eq 0 ] &&
 		[ "$(prom 'pmtud_ratelimited_total{limit="source"}')" -eq 0 ] &&
 		[ "$(prom 'pmtud_ratelimited_total{limit="iface"}')" -eq 0 ] &&
 		[ "$(prom pmtud_send_errors_total)" -eq 0 ] &&
@@ -144,6 +145,7 @@ same_values()
 	words = dict(w.split("=", 1) for w in sys.argv[2].split("counters: ", 1)[1].split())
 	key = {"received": "pmtud_received_total", "forwarded": "pmtud_forwarded_total",
 	       "unknown_iface": "pmtud_unknown_iface_total",
+	       "deduplicated": "pmtud_deduplicated_total",
 	       "limited_source": 'pmtud_ratelimited_total{limit="source"}',
 	       "limited_iface": 'pmtud_ratelimited_total{limit="iface"}',
 	       "send_errors": "pmtud_send_errors_total",

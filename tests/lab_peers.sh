@@ -39,8 +39,9 @@ CONF=$LAB_DIR/empty.json
 echo '{}' >"$CONF"
 S3_PEERS=192.0.2.130,2001:db8:3::3
 S12_PEERS=203.0.113.1,203.0.113.2,2001:db8:1::1,2001:db8:1::2
-# High rate limits: every PTB is relayed, so copies can be counted.
-FAST=(--src-rate 1000 --iface-rate 1000 --peer-rate 1000)
+# High rate limits and no dedup (a download's PTBs are identical): every
+# PTB is relayed, so copies can be counted.
+FAST=(--src-rate 1000 --iface-rate 1000 --peer-rate 1000 --dedup-window 0)
 
 agent() { lab_start_agent "$@" -c "$CONF" -i "$LAB_SEG_IF" -v; }
 completes() { [ "$(lab_get_rc "$1" "$2")" = 0 ]; }

@@ -220,7 +220,7 @@ static void test_names(void)
 		"forward", "truncated", "bad_ip", "fragment", "not_icmp",
 		"not_ptb", "bad_mtu", "quote_truncated", "quote_bad",
 		"quote_exthdr", "quote_proto", "port_filtered",
-		"dst_mismatch", "l2_broadcast", "denied_source",
+		"dst_mismatch", "l2_broadcast", "denied_source", "not_vip",
 	};
 	bool good = true;
 
@@ -899,6 +899,70 @@ static void test_denied(void)
 	       "family is part of the deny match");
 }
 
+static struct pmtud_prefix pfx(const char *a, uint8_t len)
+{
+	struct pmtud_prefix x = { .len = len };
+
+	if (pmtud_addr_parse(&x.addr, a))
+		abort();
+	return x;
+}
+
+/* vips: the quoted source (= outer destination) must lie in one. */
+static void test_vips(void)
+{
+	struct pmtud_prefix vips[4];
+	struct classify_policy pol = web_pol;
+	struct ptb_info i;
+	struct pkt p;
+
+	vips[0] = pfx("203.0.113.8", 29);	/* .8-.15: holds .10 */
+	vips[1] = pfx("2001:db8:10::", 64);
+	vips[2] = pfx("192.0.2.0", 24);
+	vips[3] = pfx("::", 0);			/* every IPv6 address */
+	pol.vips = vips;
+	pol.n_vips = 2;
+	v4(&p, IPPROTO_TCP, 443, 40000);
+	expect(&pol, &p, NULL, REASON_FORWARD, "v4 quoted source in a /29 vip");
+	v6(&p, IPPROTO_TCP, 443, 40000);
+	expect(&pol, &p, NULL, REASON_FORWARD, "v6 quoted source in a /64 vip");
+	vips[0] = pfx("203.0.113.0", 29);	/* .0-.7: not .10 */
+	v4(&p, IPPROTO_TCP, 443, 40000);
+	expect(&pol, &p, NULL, REASON_NOT_VIP, "v4 quoted source outside the /29");
+	vips[0] = pfx("203.0.113.10", 32);
+	expect(&pol, &p, NULL, REASON_FORWARD, "v4 host prefix matches");
+	vips[0] = pfx("203.0.113.11", 32);
+	ok(run(&pol, &p, NULL, &i) == REASON_NOT_VIP && i.has_ports &&
+	   i.quoted_sport == 443, "v4 neighbour /32: not_vip, ports still read");
+	vips[1] = pfx("2001:db8:10::", 124);	/* ::0-::f, not ::10 */
+	v6(&p, IPPROTO_TCP, 443, 40000);
+	expect(&pol, &p, NULL, REASON_NOT_VIP, "v6 quoted source outside a /124");
+	vips[1] = pfx("2001:db8:10::10", 124);
+	expect(&pol, &p, NULL, REASON_FORWARD, "v6 quoted source in a /124");
+	/* The vip check comes before the port filter. */
+	v6(&p, IPPROTO_TCP, 9999, 40000);
+	expect(&pol, &p, NULL, REASON_PORT, "port filter still applies in a vip");
+	vips[1] = pfx("2001:db8:11::", 48);
+	expect(&pol, &p, NULL, REASON_NOT_VIP, "not_vip before port_filtered");
+	/* Family is part of the match: 203.0.113.10 as the first bytes of
+	 * a v6 prefix does not cover the v4 address, and back. */
+	vips[0] = pfx("cb00:710a::", 32);
+	v4(&p, IPPROTO_TCP, 443, 40000);
+	expect(&pol, &p, NULL, REASON_NOT_VIP, "v6 prefix never matches v4");
+	/* A /0 admits its whole family; dst_mismatch still comes first. */
+	pol.vips = vips + 2;
+	v6(&p, IPPROTO_TCP, 443, 40000);
+	expect(&pol, &p, NULL, REASON_FORWARD, "::/0 admits any v6 source");
+	pb_ptb6(&p, &(struct pb_ptb6){
+		.src = "2001:db8:1::1", .dst = "2001:db8:10::10", .mtu = 1400,
+		.q = { "2001:db8:10::11", "2001:db8:20::7", IPPROTO_TCP, 443, 1 },
+	});
+	expect(&pol, &p, NULL, REASON_DST_MISMATCH, "dst_mismatch before not_vip");
+	pol.n_vips = 0;
+	v4(&p, IPPROTO_TCP, 443, 40000);
+	expect(&pol, &p, NULL, REASON_FORWARD, "no vips: any quoted source");
+}
+
 /* ---- randomized robustness ---- */
 
 static uint64_t rnd(uint64_t *s)
@@ -978,6 +1042,17 @@ static bool forward_sound(const struct classify_policy *pol,
 	for (unsigned k = 0; k < pol->n_deny_src; k++)
 		if (pmtud_addr_eq(&pol->deny_src[k], &i->outer_src))
 			return false;
+	if (pol->n_vips) {
+		bool in = false;
+
+		/* The test's prefixes are whole bytes long. */
+		for (unsigned k = 0; k < pol->n_vips; k++)
+			in |= pol->vips[k].addr.family == i->quoted_src.family &&
+			      memcmp(pol->vips[k].addr.a, q + (v4 ? 12 : 8),
+				     pol->vips[k].len / 8) == 0;
+		if (!in)
+			return false;
+	}
 	if (pol->n_ports) {
 		bool in = false;
 
@@ -1007,7 +1082,8 @@ static void test_fuzz(void)
 	unsigned count[REASON_MAX] = { 0 }, bad = 0, distinct = 0;
 	uint64_t seed = 0x706d7475646e66ULL;	/* fixed: deterministic */
 	struct pmtud_addr deny[2];
-	struct classify_policy pols[2] = { open_pol, web_pol };
+	struct pmtud_prefix vips[2];
+	struct classify_policy pols[3] = { open_pol, web_pol, open_pol };
 	uint8_t hw[32];
 	struct ptb_info i;
 
@@ -1017,6 +1093,11 @@ static void test_fuzz(void)
 		abort();
 	pols[1].deny_src = deny;
 	pols[1].n_deny_src = 2;
+	/* Third policy: v4 templates are outside the vips, v6 ones in. */
+	vips[0] = pfx("198.51.100.0", 24);
+	vips[1] = pfx("2001:db8:10::", 64);
+	pols[2].vips = vips;
+	pols[2].n_vips = 2;
 	v4(&t[0], IPPROTO_TCP, 443, 40000);
 	v4(&t[1], IPPROTO_UDP, 53, 5353);
 	v6(&t[2], IPPROTO_TCP, 443, 40000);
@@ -1029,7 +1110,7 @@ static void test_fuzz(void)
 	});
 
 	for (unsigned it = 0; it < N; it++) {
-		const struct classify_policy *pol = &pols[it & 1];
+		const struct classify_policy *pol = &pols[it % 3];
 		struct pkt_meta m = { 0 }, *mp = NULL;
 		unsigned nmut = 1 + rndn(&seed, 3);
 		enum classify_reason r;
@@ -1120,6 +1201,7 @@ int main(void)
 	test_dst_mismatch();
 	test_mtu();
 	test_denied();
+	test_vips();
 	test_fuzz();
 	printf("1..%u\n", n_run);
 	return n_failed ? 1 : 0;

@@ -172,7 +172,25 @@ file_error "integer beyond 64 bits is invalid JSON" big '{"iface": "lo", "rcvbuf
 file_error "cross-check: min_mtu > max_mtu" mtus \
 	'{"iface": "lo", "min_mtu": 1500, "max_mtu": 1400}' 'key "min_mtu"' "max_mtu"
 key_error "enum: src_key unknown" src_key '"dest"' 'got "dest"'
+key_error "type: vips not an array" vips '"203.0.113.80/32"' \
+	"expected an array of IPv4/IPv6 prefix strings, got string"
+key_error "type: vips element an integer" vips '[32]' "item 1" "got integer"
+key_error "vips: host bits set" vips '["203.0.113.81/24"]' \
+	'"203.0.113.81/24" has host bits set past /24 (network 203.0.113.0/24?)'
+key_error "vips: v6 host bits set" vips '["2001:db8::/16"]' "host bits set" "2001:db8::/16"
+key_error "vips: length 33" vips '["203.0.113.0/33"]' 'got "203.0.113.0/33"'
+key_error "vips: length 129" vips '["2001:db8::/129"]' 'got "2001:db8::/129"'
+key_error "vips: negative length" vips '["203.0.113.0/-1"]' 'got "203.0.113.0/-1"'
+key_error "vips: empty length" vips '["203.0.113.0/"]' 'got "203.0.113.0/"'
+key_error "vips: not an address" vips '["vip/32"]' "IPv4 or IPv6 address or prefix"
+key_error "vips: duplicate" vips '["203.0.113.80", "203.0.113.80/32"]' "item 2" "duplicate prefix"
+key_error "range: dedup_window -1" dedup_window -1 "expected a number >= 0, got -1"
+file_error "cross-check: dedup_window above 3600" dedupmax \
+	'{"iface": "lo", "dedup_window": 3600.5}' 'key "dedup_window"' "0..3600"
 key_error "enum: input unknown" input '"netlink"' 'one of "nflog", "nfqueue"'
+key_error "user: starts with -" user '"-nobody"' 'got "-nobody"'
+key_error "user: 33 characters" user '"abcdefghijklmnopqrstuvwxyz0123456"' "at most 32 characters"
+key_error "type: user not a string" user '65534' "got integer"
 
 key_error "peers: malformed IPv4" peers '["192.0.2.1", "1.2.3"]' "item 2" "IPv4 or IPv6 address" 'got "1.2.3"'
 key_error "peers: malformed IPv6" peers '["2001:db8::g"]' 'got "2001:db8::g"'
@@ -229,6 +247,9 @@ flag_error "--nflog ' 1' (leading space)" --nflog ' 1' 'got " 1"'
 flag_error "--nflog 0x10" --nflog 0x10 'got "0x10"'
 flag_error "--cpu 2^64 (overflow)" --cpu 18446744073709551616 "-1..1023"
 flag_error "--min-mtu 67" --min-mtu 67 "68..65535"
+flag_error "--vips host bits" --vips 198.51.100.1/24 "host bits set"
+flag_error "--vips 1.2.3.4/x" --vips 192.0.2.0/x 'got "192.0.2.0/x"'
+flag_error "--dedup-window -0.5" --dedup-window -0.5 "expected a number >= 0"
 flag_error "--src-table-size 100" --src-table-size 100 "power of two"
 flag_error "--rcvbuf 1k" --rcvbuf 1k 'got "1k"'
 flag_error "--ports 80,,81" --ports 80,,81 'got ""'
@@ -280,9 +301,10 @@ cfg full '{"iface": ["lo"], "input": "nfqueue", "nflog_group": 0, "queue": 65535
  "iface_burst": 65536, "src_table_size": 64, "ports": [65535, 1, 443, 1],
  "peers": ["2001:DB8:0::1", "192.0.2.1", "::ffff:198.51.100.1"], "broadcast": false,
  "peer_ttl": 255, "peer_rate": 0.5, "peer_source": ["2001:db8::5", "192.0.2.5"], "min_mtu": 1280,
- "max_mtu": 9000, "table": "my_table-1", "install_rules": false, "use_src_mac": true,
- "rcvbuf": 268435456, "cpu": 1023, "dry_run": true, "verbose": 3,
- "metrics_file": "/run/pmtud-nf/metrics.prom", "stats_interval": 3600}'
+ "max_mtu": 9000, "vips": ["2001:DB8:80::/48", "203.0.113.80", "0.0.0.0/0"],
+ "dedup_window": 0.25, "table": "my_table-1", "install_rules": false, "use_src_mac": true,
+ "prelimit": false, "prelimit_rate": 10000000, "rcvbuf": 268435456, "cpu": 1023, "dry_run": true, "verbose": 3,
+ "metrics_file": "/run/pmtud-nf/metrics.prom", "stats_interval": 3600, "user": "nobody"}'
 run -c "$T/full.json" --check-config
 cp "$T/out" "$T/full-dump.json"
 run -c "$T/full-dump.json" --check-config
@@ -297,6 +319,7 @@ given, dump = (json.load(open(p)) for p in sys.argv[1:])
 given["ports"] = [1, 443, 65535]
 given["peers"] = ["2001:db8::1", "192.0.2.1", "::ffff:198.51.100.1"]
 given["peer_source"] = ["192.0.2.5", "2001:db8::5"]
+given["vips"] = ["2001:db8:80::/48", "203.0.113.80/32", "0.0.0.0/0"]
 sys.exit(0 if given == dump and list(dump) == list(json.load(open(sys.argv[1]))) else 1)
 EOF
 then
@@ -333,6 +356,13 @@ expect_dump "--peers replaces the file's peers" peers '["2001:db8::1"]' \
 expect_dump "-v adds to the file's verbose" verbose 3 -c "$T/over.json" -i lo -vv
 expect_dump "-v stops at 3" verbose 3 -i lo -vvvvv --verbose
 expect_dump "ports absent: any" ports '[]' -i lo
+expect_dump "min_mtu defaults to 552 (Linux min_pmtu)" min_mtu 552 -i lo
+expect_dump "dedup_window defaults to 1 s" dedup_window 1.0 -i lo
+expect_dump "vips absent: any address" vips '[]' -i lo
+expect_dump "--vips: prefixes, a bare address is a host prefix" vips \
+	'["198.51.100.0/24", "2001:db8::1/128"]' -i lo --vips 198.51.100.0/24,2001:db8::1
+expect_dump "--vips '' means any address" vips '[]' -c "$T/over.json" -i lo --vips ''
+expect_dump "--dedup-window 0 turns dedup off" dedup_window 0.0 -i lo --dedup-window 0
 cfg dports '{"iface": "lo", "ports": [443, 80, 443]}'
 expect_dump "ports in the file sorted and unique" ports '[80, 443]' -c "$T/dports.json"
 expect_dump "the last -c wins" nflog_group 10 -c "$T/lo.json" -c "$T/over.json" -i lo

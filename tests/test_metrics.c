@@ -118,6 +118,8 @@ static void test_prom(void)
 	c.limited_iface = 12;
 	c.send_errors = 2;
 	c.unknown_iface = 1;
+	c.deduplicated = 13;
+	c.dropped[REASON_NOT_VIP] = 8;
 	c.input_enobufs = 4;
 	c.input_seq_gaps = 9;
 	c.reloads_ok = 5;
@@ -138,6 +140,8 @@ static void test_prom(void)
 	CHECK(sample(text, "pmtud_ratelimited_total{limit=\"iface\"}") == 12);
 	CHECK(sample(text, "pmtud_send_errors_total") == 2);
 	CHECK(sample(text, "pmtud_unknown_iface_total") == 1);
+	CHECK(sample(text, "pmtud_deduplicated_total") == 13);
+	CHECK(sample(text, "pmtud_dropped_total{reason=\"not_vip\"}") == 8);
 	CHECK(sample(text, "pmtud_input_lost_enobufs_total") == 4);
 	CHECK(sample(text, "pmtud_input_seq_gaps_total") == 9);
 	CHECK(sample(text, "pmtud_reloads_total{result=\"ok\"}") == 5);
@@ -152,6 +156,7 @@ static void test_prom(void)
 	CHECK(strstr(line, " dst_mismatch=7 ") && strstr(line, " port_filtered=3 "));
 	CHECK(strstr(line, " truncated=0 ") && strstr(line, " denied_source=0 "));
 	CHECK(strstr(line, " limited_source=11 limited_iface=12 "));
+	CHECK(strstr(line, " not_vip=8 ") && strstr(line, " deduplicated=13 "));
 	CHECK(strstr(line, " lost_enobufs=4 seq_gaps=9 reloads_ok=5 reloads_failed=6 "));
 	CHECK(strstr(line, " log_suppressed=1234567890123"));
 

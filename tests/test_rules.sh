@@ -171,6 +171,8 @@ start one 77 v0
 load_reference 77 v0
 compare_with_reference "one interface"
 grep -q 'iifname "v0" ' "$TMP/$NS_A.txt" || fail "one interface: not a plain match"
+[ "$(grep -c 'limit rate over .* counter return$' "$TMP/$NS_A.txt")" = 4 ] ||
+	fail "one interface: want 4 pre-limit rules"
 stop TERM
 [ "$STOP_RC" = 0 ] || fail "SIGTERM: exit code $STOP_RC"
 ok "one interface: listing equals pmtud.nft; SIGTERM removes the table, exit 0"
@@ -215,13 +217,23 @@ ok "second instance refused with exit 2 and a clear message"
 # 4b. Peers: "ip saddr != <peer>" (one: a plain compare) and "ip6 saddr
 # != { peers }" (two: an anonymous set), as pmtud.nft documents them.
 OWNER_PEERS=192.0.2.9,2001:db8::9,2001:db8::a start peers 33 v0 v1
-REF_SED='s/frag-needed/& ip saddr != 192.0.2.9/; s/code no-route/& ip6 saddr != { 2001:db8::9, 2001:db8::a }/' \
+REF_SED='/log group/s/frag-needed/& ip saddr != 192.0.2.9/; /log group/s/code no-route/& ip6 saddr != { 2001:db8::9, 2001:db8::a }/' \
 	load_reference 33 v0 v1
 compare_with_reference "peers"
 grep -q 'ip6 saddr != { 2001:db8::9, 2001:db8::a } counter' "$TMP/$NS_A.txt" ||
 	fail "peers: no IPv6 peer set"
 stop TERM
 ok "peers: listing equals pmtud.nft with the peer filters"
+
+# 4c. "prelimit": false: the capture rules alone, as pmtud.nft without
+# the pre-limit sets and the rules that end in "return".
+OWNER_EXTRA=--no-prelimit start noprelimit 33 v0 v1
+REF_SED='/^\tset prelimit[46] {/,/^\t}/d; / return$/d' load_reference 33 v0 v1
+grep -q "return$\|set prelimit" "$TMP/ref.nft" && fail "cannot edit $NFT_FILE (pre-limit)"
+compare_with_reference "no pre-limit"
+grep -q 'return\|prelimit' "$TMP/$NS_A.txt" && fail "no pre-limit: pre-limit rules installed"
+stop TERM
+ok "prelimit false: listing equals pmtud.nft without the pre-limit"
 
 # 5. What the rules count, across a veth from NS_S.
 ip -n "$NS_A" addr add 192.0.2.2/24 dev v0
@@ -269,10 +281,11 @@ else:
 EOF
 }
 
-# counters: "<ICMPv4 rule packets> <ICMPv6 rule packets>"
+# counters: "<ICMPv4 rule packets> <ICMPv6 rule packets>" (the log
+# rules; the pre-limit rules before them end in "return").
 counters() {
 	in_ns "$NS_A" nft list table inet pmtud |
-		sed -n 's/.* counter packets \([0-9]*\) .*/\1/p' | paste -sd ' '
+		sed -n '/ log group /s/.* counter packets \([0-9]*\) .*/\1/p' | paste -sd ' '
 }
 
 expect_counters() {

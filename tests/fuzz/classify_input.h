@@ -4,7 +4,8 @@
  * The first FC_HDR bytes choose the policy and the metadata, so every
  * branch of classify_packet() is reachable from the input alone:
  *
- *   [0] flags: FC_META, FC_HWHDR, FC_PORTS, FC_DENY, hwtype (FC_HWTYPE)
+ *   [0] flags: FC_META, FC_HWHDR, FC_PORTS, FC_DENY, hwtype (FC_HWTYPE),
+ *       FC_VIPS
  *   [1] hwhdr length, taken from the bytes after the header (FC_HWHDR)
  *   [2] hw_protocol: index into fc_hwproto[] (modulo its size)
  *   [3] min_mtu4: index into fc_mtu[]
@@ -25,6 +26,7 @@
 #define FC_PORTS	0x04	/* port filter on */
 #define FC_DENY		0x08	/* deny list on (fc_deny[]) */
 #define FC_HWTYPE(f)	(((f) >> 4) & 3)	/* index into fc_hwtype[] */
+#define FC_VIPS		0x40	/* vips on (FC_VIP4/FC_VIP6 prefixes) */
 
 static const uint16_t fc_hwtype[4] = { 0, 1 /* ETHER */, 772 /* LOOPBACK */,
 				       0xfffe /* NONE */ };
@@ -35,5 +37,10 @@ static const uint16_t fc_ports[6] = { 22, 53, 80, 443, 8080, 40000 };	/* sorted 
 /* Outer sources the seeds use; the deny list matches the first two. */
 #define FC_DENY4	"192.0.2.250"
 #define FC_DENY6	"2001:db8::fa"
+/* vips: a v4 /25 and a v6 /120, so prefix bits are exercised. */
+#define FC_VIP4		"203.0.113.0"
+#define FC_VIP4_LEN	25
+#define FC_VIP6		"2001:db8:10::"
+#define FC_VIP6_LEN	120
 
 #endif

@@ -96,6 +96,25 @@ static void check_forward6(const uint8_t *p, size_t len,
 	}
 }
 
+/* Bit by bit: independent of the classifier's byte-and-mask match. */
+static bool in_vips(const struct classify_policy *pol,
+		    const struct pmtud_addr *a)
+{
+	for (unsigned i = 0; i < pol->n_vips; i++) {
+		const struct pmtud_prefix *p = &pol->vips[i];
+		unsigned b;
+
+		if (p->addr.family != a->family)
+			continue;
+		for (b = 0; b < p->len; b++)
+			if ((p->addr.a[b / 8] ^ a->a[b / 8]) & (0x80 >> (b % 8)))
+				break;
+		if (b == p->len)
+			return true;
+	}
+	return false;
+}
+
 static bool eth_broadcast(const struct pkt_meta *m)
 {
 	static const uint8_t ff[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -135,6 +154,8 @@ static void check_forward(const struct classify_policy *pol,
 	if (pol->n_ports)
 		check(in->has_ports && port_listed(pol, in->quoted_sport),
 		      "port filter bypassed");
+	if (pol->n_vips)
+		check(in_vips(pol, &in->quoted_src), "vips bypassed");
 }
 
 /* Formatting must fit any buffer and agree with itself. */
@@ -165,6 +186,7 @@ static uint8_t *dup_exact(const uint8_t *p, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct pmtud_addr deny[2];
+	static struct pmtud_prefix vips[2];
 	struct classify_policy pol = { 0 };
 	struct pkt_meta meta = { 0 };
 	struct ptb_info info, again;
@@ -183,6 +205,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	pol.min_mtu4 = fc_mtu[data[3] % N(fc_mtu)];
 	pol.max_mtu = fc_mtu[data[4] % N(fc_mtu)];
+	if (!vips[0].addr.family &&
+	    (pmtud_addr_parse(&vips[0].addr, FC_VIP4) < 0 ||
+	     pmtud_addr_parse(&vips[1].addr, FC_VIP6) < 0))
+		abort();
+	vips[0].len = FC_VIP4_LEN;
+	vips[1].len = FC_VIP6_LEN;
+	if (data[0] & FC_VIPS) {
+		pol.vips = vips;
+		pol.n_vips = N(vips);
+	}
 	if (data[0] & FC_DENY) {
 		pol.deny_src = deny;
 		pol.n_deny_src = N(deny);

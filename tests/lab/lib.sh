@@ -824,7 +824,11 @@ lab_agent_log()
 #			qsrc (quoted source, the VIP), qdst (quoted
 #			destination, client address 0), sport (8080),
 #			dport (40000), mtu (1280), vary (0; 1: the Ith
-#			packet quotes qdst+I, one client address each)
+#			packet quotes qdst+I, one client address each;
+#			a comma list of qdst (= 1), dport (the Ith quotes
+#			client port dport+I: same rate-limit key, distinct
+#			PTBs) and src (v4 only: outer source 192.0.2.X,
+#			X = 4 + I mod 120: no lab node's address))
 #   lab_agent_counters NODE   SIGUSR1 the agent on NODE, print the
 #			"counters: ..." line it logs in answer (waits 5 s)
 #   lab_counter LINE KEY	value of KEY=N in such a line (0 if absent;
@@ -874,11 +878,21 @@ lab_send_ptb()
 	    return struct.pack("!HHIIBBHHH", sport, dport, 1, 1, 5 << 4, 0x18,
 	                       65535, 0, 0)
 
+	vary = set(opt["vary"].replace("1", "qdst").split(",")) - {"0"}
+	if vary - {"qdst", "dport", "src"} or ("src" in vary and not v4):
+	    sys.exit("lab_send_ptb: vary=" + opt["vary"])
+
 	def ptb(i):
 	    qdst = ipaddress.ip_address(opt["qdst"])
-	    if opt["vary"] == "1":
+	    if "qdst" in vary:
 	        qdst += i
-	    th = tcp(int(opt["sport"]), int(opt["dport"]))
+	    dport = int(opt["dport"])
+	    if "dport" in vary:
+	        dport = 1024 + (dport - 1024 + i) % 64512
+	    src = opt["src"]
+	    if "src" in vary:
+	        src = "192.0.2.%d" % (4 + i % 120)
+	    th = tcp(int(opt["sport"]), dport)
 	    qs = ipaddress.ip_address(opt["qsrc"]).packed
 	    if v4:
 	        # The quoted 1500-byte segment, DF set.
@@ -891,7 +905,7 @@ lab_send_ptb()
 	        tot = 20 + len(icmp)
 	        oh = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tot, i & 0xffff, 0,
 	                         64, 1, 0,
-	                         ipaddress.ip_address(opt["src"]).packed,
+	                         ipaddress.ip_address(src).packed,
 	                         ipaddress.ip_address(opt["dst"]).packed)
 	        oh = oh[:10] + struct.pack("!H", csum(oh)) + oh[12:]
 	        return oh + icmp
