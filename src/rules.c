@@ -476,63 +476,113 @@ static void ifname_key(char key[IFNAMSIZ], const char *name)
 	memcpy(key, name, strnlen(name, IFNAMSIZ - 1));
 }
 
+/* What differs between the agent's sets; the rest is common. */
+struct set_spec {
+	const char *name;	/* RULES_ANON_SET for anonymous sets */
+	uint32_t id;		/* binds the set to the next rule's lookup */
+	uint32_t flags;		/* NFT_SET_* */
+	uint32_t key_type, key_len, size;
+	uint32_t byteorder;	/* NFTNL_UDATA_SET_KEYBYTEORDER, as nft lists it */
+	uint64_t timeout_ms;	/* 0: none */
+};
+
+/* A set of the agent's table, added to the batch. The set object is
+ * returned (the caller adds elements, then frees it); NULL on failure. */
+static struct nftnl_set *put_set(struct batch *bt, struct rules *r,
+				 const struct set_spec *sp, const char *what)
+{
+	struct nftnl_udata_buf *ud;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	bool ok;
+
+	s = nftnl_set_alloc();
+	ud = nftnl_udata_buf_alloc(64);
+	ok = s && ud &&
+	     nftnl_set_set_str(s, NFTNL_SET_TABLE, r->table) == 0 &&
+	     nftnl_set_set_str(s, NFTNL_SET_NAME, sp->name) == 0 &&
+	     nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, sp->byteorder) &&
+	     /* libnftnl copies the user data */
+	     nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+				nftnl_udata_buf_len(ud)) == 0;
+	nftnl_udata_buf_free(ud);
+	if (!ok) {
+		if (s)
+			nftnl_set_free(s);
+		return NULL;
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_ID, sp->id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, sp->flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sp->key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sp->key_len);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, sp->size);
+	if (sp->timeout_ms)
+		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, sp->timeout_ms);
+	nlh = batch_msg(bt, r, NFT_MSG_NEWSET, NLM_F_CREATE, "add %s", what);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	batch_next(bt);
+	return s;
+}
+
+/* Add one key to s; false on allocation failure. */
+static bool set_add_key(struct nftnl_set *s, const void *key, uint32_t len)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	if (!e)
+		return false;
+	if (nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len) < 0) {
+		nftnl_set_elem_free(e);
+		return false;
+	}
+	nftnl_set_elem_add(s, e);
+	return true;
+}
+
+/* The elements of s, as one message of the batch. */
+static void put_set_elems(struct batch *bt, struct rules *r,
+			  struct nftnl_set *s, const char *what)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = batch_msg(bt, r, NFT_MSG_NEWSETELEM, NLM_F_CREATE, "add %s", what);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	batch_next(bt);
+}
+
 /* Anonymous constant set of the interface names, bound to the next
  * rule by set_id (its name is only known to the kernel). */
 static int put_iface_set(struct batch *bt, struct rules *r,
 			 const struct pmtud_conf *c, uint32_t set_id,
 			 const char *rule_name)
 {
-	struct nftnl_udata_buf *ud;
+	const struct set_spec sp = {
+		.name = RULES_ANON_SET, .id = set_id,
+		.flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT,
+		.key_type = NFT_TYPE_IFNAME, .key_len = IFNAMSIZ,
+		.size = c->n_ifaces, .byteorder = NFT_BYTEORDER_HOST,
+	};
+	char what[64];
 	struct nftnl_set *s;
-	struct nlmsghdr *nlh;
-	int ret = -1;
 	unsigned i;
 
-	s = nftnl_set_alloc();
+	snprintf(what, sizeof(what), "interface set for the %s rule", rule_name);
+	s = put_set(bt, r, &sp, what);
 	if (!s)
 		return -1;
-	ud = nftnl_udata_buf_alloc(64);
-	if (!ud)
-		goto out;
-	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, r->table) < 0 ||
-	    nftnl_set_set_str(s, NFTNL_SET_NAME, RULES_ANON_SET) < 0 ||
-	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
-				 NFT_BYTEORDER_HOST) ||
-	    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
-			       nftnl_udata_buf_len(ud)) < 0)
-		goto out;
-	nftnl_set_set_u32(s, NFTNL_SET_ID, set_id);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IFNAME);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, IFNAMSIZ);
-	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, c->n_ifaces);
-	nlh = batch_msg(bt, r, NFT_MSG_NEWSET, NLM_F_CREATE,
-			"add interface set for the %s rule", rule_name);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	batch_next(bt);
-
 	for (i = 0; i < c->n_ifaces; i++) {
-		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 		char key[IFNAMSIZ];
 
-		if (!e)
-			goto out;
 		ifname_key(key, c->ifaces[i]);
-		if (nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, IFNAMSIZ) < 0) {
-			nftnl_set_elem_free(e);
-			goto out;
+		if (!set_add_key(s, key, IFNAMSIZ)) {
+			nftnl_set_free(s);
+			return -1;
 		}
-		nftnl_set_elem_add(s, e);
 	}
-	nlh = batch_msg(bt, r, NFT_MSG_NEWSETELEM, NLM_F_CREATE,
-			"add interfaces to the set of the %s rule", rule_name);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	batch_next(bt);
-	ret = 0;
-out:
-	nftnl_udata_buf_free(ud);
+	snprintf(what, sizeof(what), "interfaces to the set of the %s rule", rule_name);
+	put_set_elems(bt, r, s, what);
 	nftnl_set_free(s);
-	return ret;
+	return 0;
 }
 
 /* set prelimitN { type ipv4_addr; size 65536; flags dynamic,timeout;
@@ -541,39 +591,22 @@ out:
 static int put_pre_set(struct batch *bt, struct rules *r,
 		       const struct icmp_match *m, uint32_t set_id)
 {
-	struct nftnl_udata_buf *ud;
+	const struct set_spec sp = {
+		.name = m->pre_set, .id = set_id,
+		.flags = NFT_SET_TIMEOUT | NFT_SET_EVAL,
+		.key_type = m->addr_type, .key_len = m->addr_len,
+		.size = PRE_SET_SIZE, .byteorder = NFT_BYTEORDER_BIG,
+		.timeout_ms = PRE_SET_TIMEOUT_MS,
+	};
+	char what[64];
 	struct nftnl_set *s;
-	struct nlmsghdr *nlh;
-	int ret = -1;
 
-	s = nftnl_set_alloc();
+	snprintf(what, sizeof(what), "set %s", m->pre_set);
+	s = put_set(bt, r, &sp, what);
 	if (!s)
 		return -1;
-	ud = nftnl_udata_buf_alloc(64);
-	if (!ud)
-		goto out;
-	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, r->table) < 0 ||
-	    nftnl_set_set_str(s, NFTNL_SET_NAME, m->pre_set) < 0 ||
-	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
-				 NFT_BYTEORDER_BIG) ||
-	    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
-			       nftnl_udata_buf_len(ud)) < 0)
-		goto out;
-	nftnl_set_set_u32(s, NFTNL_SET_ID, set_id);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, m->addr_type);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, m->addr_len);
-	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, PRE_SET_SIZE);
-	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, PRE_SET_TIMEOUT_MS);
-	nlh = batch_msg(bt, r, NFT_MSG_NEWSET, NLM_F_CREATE,
-			"add set %s", m->pre_set);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	batch_next(bt);
-	ret = 0;
-out:
-	nftnl_udata_buf_free(ud);
 	nftnl_set_free(s);
-	return ret;
+	return 0;
 }
 
 static unsigned n_peers_of(const struct pmtud_conf *c, uint8_t family)
@@ -592,59 +625,31 @@ static int put_peer_set(struct batch *bt, struct rules *r,
 			const struct pmtud_conf *c, const struct icmp_match *m,
 			uint32_t set_id)
 {
-	struct nftnl_udata_buf *ud;
+	const struct set_spec sp = {
+		.name = RULES_ANON_SET, .id = set_id,
+		.flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT,
+		.key_type = m->addr_type, .key_len = m->addr_len,
+		.size = n_peers_of(c, m->family), .byteorder = NFT_BYTEORDER_BIG,
+	};
+	char what[64];
 	struct nftnl_set *s;
-	struct nlmsghdr *nlh;
-	int ret = -1;
 	unsigned i;
 
-	s = nftnl_set_alloc();
+	snprintf(what, sizeof(what), "peer set for the %s rule", m->name);
+	s = put_set(bt, r, &sp, what);
 	if (!s)
 		return -1;
-	ud = nftnl_udata_buf_alloc(64);
-	if (!ud)
-		goto out;
-	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, r->table) < 0 ||
-	    nftnl_set_set_str(s, NFTNL_SET_NAME, RULES_ANON_SET) < 0 ||
-	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
-				 NFT_BYTEORDER_BIG) ||
-	    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
-			       nftnl_udata_buf_len(ud)) < 0)
-		goto out;
-	nftnl_set_set_u32(s, NFTNL_SET_ID, set_id);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, m->addr_type);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, m->addr_len);
-	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, n_peers_of(c, m->family));
-	nlh = batch_msg(bt, r, NFT_MSG_NEWSET, NLM_F_CREATE,
-			"add peer set for the %s rule", m->name);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	batch_next(bt);
-
 	for (i = 0; i < c->n_peers; i++) {
-		struct nftnl_set_elem *e;
-
-		if (c->peers[i].family != m->family)
-			continue;
-		e = nftnl_set_elem_alloc();
-		if (!e)
-			goto out;
-		if (nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, c->peers[i].a,
-				       m->addr_len) < 0) {
-			nftnl_set_elem_free(e);
-			goto out;
+		if (c->peers[i].family == m->family &&
+		    !set_add_key(s, c->peers[i].a, m->addr_len)) {
+			nftnl_set_free(s);
+			return -1;
 		}
-		nftnl_set_elem_add(s, e);
 	}
-	nlh = batch_msg(bt, r, NFT_MSG_NEWSETELEM, NLM_F_CREATE,
-			"add peers to the set of the %s rule", m->name);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	batch_next(bt);
-	ret = 0;
-out:
-	nftnl_udata_buf_free(ud);
+	snprintf(what, sizeof(what), "peers to the set of the %s rule", m->name);
+	put_set_elems(bt, r, s, what);
 	nftnl_set_free(s);
-	return ret;
+	return 0;
 }
 
 /* Expression builders: each appends one expression to the rule. */
