@@ -1006,6 +1006,9 @@ static int prefix_parse(struct pmtud_prefix *p, const char *s)
 	long long len;
 	int dirty = 0;
 
+	/* Padding included: configurations are compared byte for byte
+	 * (reload, fuzz round-trip). */
+	memset(p, 0, sizeof(*p));
 	if (n >= sizeof(buf))
 		return -1;
 	memcpy(buf, s, n);
