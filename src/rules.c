@@ -702,7 +702,9 @@ static int expr_payload(struct nftnl_rule *rule, enum nft_payload_bases base,
 	return 0;
 }
 
-static int expr_lookup(struct nftnl_rule *rule, uint32_t set_id)
+/* Match register 1 against an anonymous set; inverted ("not in set")
+ * matches when the key is absent. */
+static int expr_lookup(struct nftnl_rule *rule, uint32_t set_id, bool inverted)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
 
@@ -714,24 +716,8 @@ static int expr_lookup(struct nftnl_rule *rule, uint32_t set_id)
 		return -1;
 	}
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
-	nftnl_rule_add_expr(rule, e);
-	return 0;
-}
-
-/* "not in set": the lookup matches when the key is absent. */
-static int expr_not_in_set(struct nftnl_rule *rule, uint32_t set_id)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
-
-	if (!e)
-		return -1;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, RULES_ANON_SET) < 0) {
-		nftnl_expr_free(e);
-		return -1;
-	}
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	if (inverted)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
 	nftnl_rule_add_expr(rule, e);
 	return 0;
 }
@@ -748,7 +734,7 @@ static int expr_not_from_peer(struct nftnl_rule *rule, const struct pmtud_conf *
 			 m->addr_len) < 0)
 		return -1;
 	if (n > 1)
-		return expr_not_in_set(rule, set_id);
+		return expr_lookup(rule, set_id, true);
 	for (i = 0; c->peers[i].family != m->family; i++)
 		;
 	return expr_cmp(rule, NFT_CMP_NEQ, c->peers[i].a, m->addr_len);
@@ -958,7 +944,7 @@ static int build_rule(struct nftnl_rule *rule, const struct pmtud_conf *c,
 		ifname_key(key, c->ifaces[0]);
 		if (expr_cmp(rule, NFT_CMP_EQ, key, IFNAMSIZ) < 0)
 			return -1;
-	} else if (expr_lookup(rule, iface_set) < 0) {
+	} else if (expr_lookup(rule, iface_set, false) < 0) {
 		return -1;
 	}
 	if (expr_meta(rule, NFT_META_PKTTYPE) < 0 ||
