@@ -1,5 +1,5 @@
 /* cli.c - the command line: getopt_long over the key table's flags
- * (conf.c) plus the few options that are not keys.
+ * (conf_schema.c) plus the few options that are not keys.
  *
  * Flags are collected first and applied after the file is read, so
  * they override it wherever they stand on the line (-c may come last).

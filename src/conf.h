@@ -1,7 +1,7 @@
 /* conf.h - the effective configuration of pmtud-nf.
  *
  * Contract:
- *  - One schema (the key table in conf.c) defines every key of
+ *  - One schema (the key table in conf_schema.c) defines every key of
  *    /etc/pmtud.json: its JSON type, range, default, and the matching
  *    command-line flag. Loading, validation, --check-config output and
  *    the documentation all follow that table.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # test_config.sh - the configuration file and the command line
-# (src/conf.c, src/cli.c), through the pmtud-nf binary; needs no root.
+# (src/conf_*.c, src/cli.c), through the pmtud-nf binary; needs no root.
 #  1. every class of error (JSON syntax, top level, unknown key, each
 #     type, ranges at both bounds, addresses, ports, names, interfaces,
 #     missing file, options, flag values) exits 1 with exactly one line

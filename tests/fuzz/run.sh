@@ -38,7 +38,7 @@ read -r -a jansson_libs <<< "$(pkg-config --libs jansson)"
 sources() {
 	case $1 in
 	classify) echo "$fz/fuzz_classify.c $top/src/classify.c $top/src/addr.c" ;;
-	conf) echo "$fz/fuzz_conf.c $top/src/conf.c $top/src/addr.c" ;;
+	conf) echo "$fz/fuzz_conf.c $top/src/conf_*.c $top/src/addr.c" ;;
 	*) echo "run.sh: unknown target $1" >&2; return 1 ;;
 	esac
 }
