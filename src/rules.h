@@ -11,7 +11,7 @@
  *    nft_queue; r->xt_queue says so). With conf->prelimit, two rules
  *    per family before that one "return" (the policy, accept: not
  *    logged) what exceeds a per-source rate (dynamic sets prelimit4,
- *    prelimit6) or prelimit_rate; see rules.c. No rule ever drops: the fate of
+ *    prelimit6) or prelimit_rate; see rules_expr.c. No rule ever drops: the fate of
  *    every packet is unchanged (the agent accepts what it queues).
  *  - The table carries NFT_TABLE_F_OWNER when the kernel supports it
  *    (>= 5.12): the kernel deletes it when r->nl closes, even on

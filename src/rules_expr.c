@@ -1,0 +1,404 @@
+/* rules_expr.c - the expressions of the agent's rules, through libnftnl.
+ *
+ * The table, as `nft list table inet pmtud` shows it (interfaces and
+ * group from the configuration; nft/pmtud.nft is the same ruleset for
+ * operators who load it themselves):
+ *
+ *	table inet pmtud {
+ *		comment "pmtud-nf"
+ *		chain prerouting {
+ *			type filter hook prerouting priority raw; policy accept;
+ *			iifname { "eth0", "eth1" } meta pkttype != broadcast icmp type destination-unreachable icmp code frag-needed counter log group 33
+ *			iifname { "eth0", "eth1" } meta pkttype != broadcast icmpv6 type packet-too-big icmpv6 code no-route counter log group 33
+ *		}
+ *	}
+ *
+ * The expressions mirror what nft 1.0.6 generates for that text, so the
+ * listings of both are identical: one anonymous constant set of
+ * interface names per rule, or a plain 16-byte compare when a single
+ * interface is configured (nft folds a one-element set the same way);
+ * the inet family dependency "meta nfproto" before "meta l4proto"; ICMP
+ * type and code loaded as one 2-byte word from the transport header.
+ *
+ * With "peers", each rule also skips PTBs sent by a peer of its family,
+ * after the ICMP match: "ip saddr != 192.0.2.7" for one, "ip6 saddr !=
+ * { 2001:db8::7, 2001:db8::8 }" (an anonymous set, inverted lookup) for
+ * more, as nft generates them. No peers: the rules are as above.
+ *
+ * With "prelimit" (the default), each family's capture rule is preceded
+ * by two rules with the same match that end in "return", and the table
+ * holds one dynamic set per family:
+ *
+ *	set prelimit4 { type ipv4_addr; size 65536; flags dynamic,timeout; timeout 1m; }
+ *	... frag-needed update @prelimit4 { ip saddr limit rate over 40/second burst 40 packets } counter return
+ *	... frag-needed limit rate over 10000/second burst 10000 packets counter return
+ *	... frag-needed counter log group 33
+ *
+ * Per source 4 x iface_rate (burst 4 x iface_burst): no source can get
+ * more than iface_rate copies a second on its interface, so the rest
+ * only costs the agent CPU; 4x leaves room for PTBs the agent filters.
+ * For all sources, prelimit_rate (burst the same): a flood from random
+ * sources escapes the per-source limit, not this one. "return" in a
+ * base chain applies the chain's policy, accept: the PTB is only not
+ * logged, its fate is unchanged and the host's stack still gets it.
+ * A full set stops adding sources (the update fails, the rule does not
+ * match): new sources then meet the global limit alone.
+ *
+ * With "input": "nfqueue" the last statement is "queue num 33 bypass"
+ * instead (nft/pmtud-nfqueue.nft): the packet waits in the queue for
+ * the agent's ACCEPT verdict, or passes at once when nobody listens.
+ * Kernels built without nft_queue get the xtables NFQUEUE target
+ * (revision 3, bypass) through nft_compat: same fate for the packet;
+ * nft lists it as an xt target.
+ *
+ * Snaplen: the log expression carries no NFTA_LOG_SNAPLEN. Then the
+ * kernel copies as much as the NFLOG group's copy range allows, which
+ * the input sets to 0xffff: the whole packet. An explicit snaplen would
+ * only lower that bound, and would list as "snaplen N" unlike the
+ * plain "log group N" of pmtud.nft.
+ *
+ * No rule drops and the chain policy is accept: the rules only observe
+ * (the pre-limit's "return" is that policy), every packet continues
+ * exactly as without the table.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <linux/if_packet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include "rules_expr.h"
+
+/* Headroom of the per-source pre-limit over what one interface may
+ * send in copies: a source never gets more than iface_rate copies per
+ * second, so 4x its PTBs still leave room for PTBs the agent filters. */
+#define PRE_SRC_FACTOR		4
+
+const struct icmp_match rules_matches[RULES_N_MATCHES] = {
+	{ "ICMPv4", NFPROTO_IPV4, IPPROTO_ICMP, { 3, 4 },	/* frag-needed */
+	  AF_INET, 12, 4, NFT_TYPE_IPADDR, "prelimit4" },
+	{ "ICMPv6", NFPROTO_IPV6, IPPROTO_ICMPV6, { 2, 0 },	/* packet-too-big */
+	  AF_INET6, 8, 16, NFT_TYPE_IP6ADDR, "prelimit6" },
+};
+
+void rules_ifname_key(char key[IFNAMSIZ], const char *name)
+{
+	memset(key, 0, IFNAMSIZ);
+	memcpy(key, name, strnlen(name, IFNAMSIZ - 1));
+}
+
+unsigned rules_n_peers(const struct pmtud_conf *c, uint8_t family)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < c->n_peers; i++)
+		n += c->peers[i].family == family;
+	return n;
+}
+
+/* Expression builders: each appends one expression to the rule. */
+static int expr_meta(struct nftnl_rule *rule, uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+static int expr_cmp(struct nftnl_rule *rule, enum nft_cmp_ops op,
+		    const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	if (nftnl_expr_set_data(e, NFTNL_EXPR_CMP_DATA, data, len) < 0) {
+		nftnl_expr_free(e);
+		return -1;
+	}
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+static int expr_cmp_u8(struct nftnl_rule *rule, enum nft_cmp_ops op, uint8_t v)
+{
+	return expr_cmp(rule, op, &v, sizeof(v));
+}
+
+static int expr_payload(struct nftnl_rule *rule, enum nft_payload_bases base,
+			uint32_t offset, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+/* Match register 1 against an anonymous set; inverted ("not in set")
+ * matches when the key is absent. */
+static int expr_lookup(struct nftnl_rule *rule, uint32_t set_id, bool inverted)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, RULES_ANON_SET) < 0) {
+		nftnl_expr_free(e);
+		return -1;
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+	if (inverted)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+/* ip saddr != { peers } (or != peer): nothing without peers. */
+static int expr_not_from_peer(struct nftnl_rule *rule, const struct pmtud_conf *c,
+			      const struct icmp_match *m, uint32_t set_id)
+{
+	unsigned i, n = rules_n_peers(c, m->family);
+
+	if (n == 0)
+		return 0;
+	if (expr_payload(rule, NFT_PAYLOAD_NETWORK_HEADER, m->saddr_off,
+			 m->addr_len) < 0)
+		return -1;
+	if (n > 1)
+		return expr_lookup(rule, set_id, true);
+	for (i = 0; c->peers[i].family != m->family; i++)
+		;
+	return expr_cmp(rule, NFT_CMP_NEQ, c->peers[i].a, m->addr_len);
+}
+
+static int expr_counter(struct nftnl_rule *rule)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("counter");
+
+	if (!e)
+		return -1;
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+/* No snaplen: the group's copy range (0xffff) applies, see the top. */
+static int expr_log(struct nftnl_rule *rule, uint16_t group)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("log");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+/* "queue num N bypass", as nft 1.0.6 encodes it (an explicit total of
+ * one queue). Bypass: with no listener the packet continues. */
+static int expr_queue(struct nftnl_rule *rule, uint16_t num)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("queue");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, num);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, NFT_QUEUE_FLAG_BYPASS);
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+/* The same verdict through nft_compat: the xtables NFQUEUE target,
+ * revision 3, for kernels built without nft_queue (CONFIG_NFT_QUEUE)
+ * but with xt_NFQUEUE. The kernel wants the info padded to XT_ALIGN;
+ * libnftnl takes ownership of the buffer (it frees it with the
+ * expression), hence the allocation. */
+static int expr_xt_queue(struct nftnl_rule *rule, uint16_t num)
+{
+	const size_t len = XT_ALIGN(sizeof(struct xt_NFQ_info_v3));
+	struct xt_NFQ_info_v3 *info;
+	struct nftnl_expr *e = nftnl_expr_alloc("target");
+
+	if (!e)
+		return -1;
+	info = calloc(1, len);
+	if (!info || nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE") < 0) {
+		free(info);
+		nftnl_expr_free(e);
+		return -1;
+	}
+	info->queuenum = num;
+	info->queues_total = 1;
+	info->flags = NFQ_FLAG_BYPASS;
+	if (nftnl_expr_set_data(e, NFTNL_EXPR_TG_INFO, info, (uint32_t)len) < 0) {
+		free(info);
+		nftnl_expr_free(e);
+		return -1;
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+/* The rule's last statement: where the packet's copy goes. */
+static int expr_capture(struct nftnl_rule *rule, const struct pmtud_conf *c,
+			bool xt_queue)
+{
+	if (c->input != INPUT_NFQUEUE)
+		return expr_log(rule, c->nflog_group);
+	return xt_queue ? expr_xt_queue(rule, c->queue_num)
+			: expr_queue(rule, c->queue_num);
+}
+
+const char *const rules_kind_names[] = { "", " pre-limit (source)",
+					       " pre-limit (all)" };
+
+/* Pre-limit rates, whole packets per second (nft's unit). */
+static uint64_t pre_src_rate(const struct pmtud_conf *c)
+{
+	return (uint64_t)(PRE_SRC_FACTOR * c->iface_rate + 0.999);
+}
+
+static uint32_t pre_src_burst(const struct pmtud_conf *c)
+{
+	return (uint32_t)(PRE_SRC_FACTOR * c->iface_burst + 0.999);
+}
+
+static struct nftnl_expr *limit_over(uint64_t rate, uint32_t burst)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("limit");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);	/* per second */
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	return e;
+}
+
+/* update @prelimitN { ip saddr limit rate over R/second burst B packets }:
+ * matches only when this source is over its rate. */
+static int expr_pre_source(struct nftnl_rule *rule, const struct pmtud_conf *c,
+			   const struct icmp_match *m, uint32_t set_id)
+{
+	struct nftnl_expr *e, *lim;
+
+	if (expr_payload(rule, NFT_PAYLOAD_NETWORK_HEADER, m->saddr_off,
+			 m->addr_len) < 0)
+		return -1;
+	e = nftnl_expr_alloc("dynset");
+	if (!e)
+		return -1;
+	lim = limit_over(pre_src_rate(c), pre_src_burst(c));
+	if (!lim || nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, m->pre_set) < 0) {
+		if (lim)
+			nftnl_expr_free(lim);
+		nftnl_expr_free(e);
+		return -1;
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id);
+	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, lim, 0);	/* e owns lim */
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+static int expr_pre_all(struct nftnl_rule *rule, const struct pmtud_conf *c)
+{
+	struct nftnl_expr *e = limit_over(c->prelimit_rate, c->prelimit_rate);
+
+	if (!e)
+		return -1;
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+static int expr_return(struct nftnl_rule *rule)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_RETURN);
+	nftnl_rule_add_expr(rule, e);
+	return 0;
+}
+
+/* What follows the ICMP match. */
+static int build_tail(struct nftnl_rule *rule, const struct pmtud_conf *c,
+		      const struct icmp_match *m, enum rule_kind kind,
+		      uint32_t set_id, bool xt_queue)
+{
+	switch (kind) {
+	case RULE_PRE_SOURCE:
+		if (expr_pre_source(rule, c, m, PRE_SET_ID_BASE + set_id) < 0)
+			return -1;
+		break;
+	case RULE_PRE_ALL:
+		if (expr_pre_all(rule, c) < 0)
+			return -1;
+		break;
+	case RULE_CAPTURE:
+		return expr_not_from_peer(rule, c, m, set_id + PEER_SET_ID_BASE) < 0 ||
+		       expr_counter(rule) < 0 ||
+		       expr_capture(rule, c, xt_queue) < 0 ? -1 : 0;
+	}
+	return expr_counter(rule) < 0 || expr_return(rule) < 0 ? -1 : 0;
+}
+
+/* iifname { ... } meta pkttype != broadcast <icmp type/code>, then
+ * the kind's tail: [ip saddr != { peers }] counter log group N | queue
+ * num N bypass, or a pre-limit, counter and return. set_id: the
+ * family's (1, 2); iface_set: this rule's interface set. */
+int rules_build(struct nftnl_rule *rule, const struct pmtud_conf *c,
+		const struct icmp_match *m, enum rule_kind kind,
+		uint32_t set_id, uint32_t iface_set, bool xt_queue)
+{
+	if (expr_meta(rule, NFT_META_IIFNAME) < 0)
+		return -1;
+	if (c->n_ifaces == 1) {
+		char key[IFNAMSIZ];
+
+		rules_ifname_key(key, c->ifaces[0]);
+		if (expr_cmp(rule, NFT_CMP_EQ, key, IFNAMSIZ) < 0)
+			return -1;
+	} else if (expr_lookup(rule, iface_set, false) < 0) {
+		return -1;
+	}
+	if (expr_meta(rule, NFT_META_PKTTYPE) < 0 ||
+	    expr_cmp_u8(rule, NFT_CMP_NEQ, PACKET_BROADCAST) < 0 ||
+	    expr_meta(rule, NFT_META_NFPROTO) < 0 ||
+	    expr_cmp_u8(rule, NFT_CMP_EQ, m->nfproto) < 0 ||
+	    expr_meta(rule, NFT_META_L4PROTO) < 0 ||
+	    expr_cmp_u8(rule, NFT_CMP_EQ, m->l4proto) < 0 ||
+	    expr_payload(rule, NFT_PAYLOAD_TRANSPORT_HEADER, 0,
+			 sizeof(m->type_code)) < 0 ||
+	    expr_cmp(rule, NFT_CMP_EQ, m->type_code, sizeof(m->type_code)) < 0 ||
+	    build_tail(rule, c, m, kind, set_id, xt_queue) < 0)
+		return -1;
+	return 0;
+}
