@@ -32,3 +32,20 @@ bool pmtud_addr_eq(const struct pmtud_addr *x, const struct pmtud_addr *y)
 
 	return x->family == y->family && memcmp(x->a, y->a, n) == 0;
 }
+
+/* Whole bytes first, then the remaining high bits of the next one. A
+ * length past the family's (never from the config) matches nothing. */
+bool pmtud_prefix_has(const struct pmtud_prefix *p, const struct pmtud_addr *a)
+{
+	unsigned bytes = p->len / 8, bits = p->len % 8;
+	uint8_t mask;
+
+	if (p->addr.family != a->family ||
+	    p->len > (a->family == AF_INET ? 32 : 128) ||
+	    memcmp(p->addr.a, a->a, bytes) != 0)
+		return false;
+	if (!bits)
+		return true;
+	mask = (uint8_t)(0xff << (8 - bits));
+	return ((p->addr.a[bytes] ^ a->a[bytes]) & mask) == 0;
+}

@@ -544,7 +544,7 @@ static int setup(struct agent *a, const char *source)
 	struct conf_error cerr;
 	int rc;
 
-	if (conf_check_ifaces(a->conf, source, &cerr) < 0) {
+	if (conf_check_host(a->conf, source, &cerr) < 0) {
 		log_msg(LOG_ERR, "%s", cerr.msg);
 		return EXIT_CONFIG;
 	}
@@ -791,8 +791,8 @@ static void reload(struct agent *a)
 
 	memset(&st, 0, sizeof(st));
 	if (cli_configure(a->argc, a->argv, n, &res, &cerr) < 0 ||
-	    conf_check_ifaces(n, res.config_path ? res.config_path : "command line",
-			      &cerr) < 0) {
+	    conf_check_host(n, res.config_path ? res.config_path : "command line",
+			    &cerr) < 0) {
 		log_msg(LOG_ERR, "reload failed, configuration unchanged: %s", cerr.msg);
 		a->cnt.reloads_failed++;
 		return;

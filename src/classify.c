@@ -358,30 +358,13 @@ static bool denied(const struct classify_policy *pol,
 	return false;
 }
 
-/* Whole bytes first, then the remaining high bits of the next one. A
- * length past the family's (never from the config) matches nothing. */
-static bool prefix_has(const struct pmtud_prefix *p, const struct pmtud_addr *a)
-{
-	unsigned bytes = p->len / 8, bits = p->len % 8;
-	uint8_t mask;
-
-	if (p->addr.family != a->family ||
-	    p->len > (a->family == AF_INET ? 32 : 128) ||
-	    memcmp(p->addr.a, a->a, bytes) != 0)
-		return false;
-	if (!bits)
-		return true;
-	mask = (uint8_t)(0xff << (8 - bits));
-	return ((p->addr.a[bytes] ^ a->a[bytes]) & mask) == 0;
-}
-
 static bool vip_allowed(const struct classify_policy *pol,
 			const struct pmtud_addr *a)
 {
 	if (!pol->n_vips)
 		return true;
 	for (unsigned i = 0; i < pol->n_vips; i++)
-		if (prefix_has(&pol->vips[i], a))
+		if (pmtud_prefix_has(&pol->vips[i], a))
 			return true;
 	return false;
 }

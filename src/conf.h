@@ -10,8 +10,9 @@
  *  - Every error is one line in err->msg naming the file (or
  *    "command line"), the key, line:column when known, and the reason;
  *    the caller prints it and exits with EXIT_CONFIG.
- *  - No I/O besides reading the file; interface existence is checked
- *    by conf_check_ifaces(), called at start-up by the agent.
+ *  - No I/O besides reading the file; what depends on the host
+ *    (interfaces, CPUs, addresses) is checked by conf_check_host(),
+ *    called by --check-config, at start-up and on reload.
  */
 #ifndef PMTUD_CONF_H
 #define PMTUD_CONF_H
@@ -30,6 +31,11 @@
 #define PMTUD_TABLE_MAXLEN	64	/* incl. NUL; kernel NFT_NAME_MAXLEN is 256 */
 #define PMTUD_PATH_MAXLEN	256	/* incl. NUL: metrics_file */
 #define PMTUD_USER_MAXLEN	33	/* incl. NUL: user (useradd's limit is 32) */
+/* iface_rate and iface_burst bounds: the pre-limit rule takes 4 x each
+ * rounded up as whole packets (rate > 0 and burst < 2^32 for the kernel). */
+#define PMTUD_IFACE_RATE_MIN	0.001
+#define PMTUD_IFACE_RATE_MAX	1e6
+#define PMTUD_IFACE_BURST_MAX	1e6
 
 enum src_key {
 	SRC_KEY_FLOW = 0,	/* (outer source, quoted destination): default */
@@ -73,6 +79,7 @@ struct pmtud_conf {
 	/* kernel path */
 	char table[PMTUD_TABLE_MAXLEN];	/* nft table name (family inet), default "pmtud" */
 	bool install_rules;		/* default true; false = operator's own rules */
+	bool rules_skip_broadcast;	/* nfqueue + own rules: they skip broadcasts */
 	bool use_src_mac;		/* copies carry the original source MAC */
 	uint32_t rcvbuf;		/* netlink SO_RCVBUFFORCE bytes, default 4 MiB */
 	bool prelimit;			/* in-kernel pre-limit rules, default true */
@@ -109,9 +116,12 @@ int conf_load_string(struct pmtud_conf *c, const char *name, const char *text,
 int conf_validate(const struct pmtud_conf *c, const char *source,
 		  struct conf_error *err);
 
-/* Each configured interface must exist: 0 or -1 with err filled. */
-int conf_check_ifaces(const struct pmtud_conf *c, const char *source,
-		      struct conf_error *err);
+/* What only the running host can tell, as start-up needs it: each
+ * interface exists and is Ethernet, the CPU is one this process may
+ * run on, no peer is one of the host's addresses and peer_source is.
+ * 0 or -1 with err filled. */
+int conf_check_host(const struct pmtud_conf *c, const char *source,
+		    struct conf_error *err);
 
 /* Print the effective configuration as JSON that conf_load_file()
  * accepts and that reproduces the same struct (round-trip). */

@@ -137,7 +137,8 @@ const struct key_ops conf_iface_ops = {
 	.add_str = iface_add_str,
 };
 
-/* Ports: kept sorted and unique, for the classifier's binary search. */
+/* Ports: kept sorted, for the classifier's binary search; a port given
+ * twice is an error, as in every other list. */
 static void ports_clear(struct pmtud_conf *c)
 {
 	c->n_ports = 0;
@@ -154,7 +155,7 @@ static int port_add(const struct ctx *x, struct pmtud_conf *c, long long v,
 	for (i = 0; i < c->n_ports && c->ports[i] < v; i++)
 		;
 	if (i < c->n_ports && c->ports[i] == v)
-		return 0;
+		return conf_key_fail(x, "duplicate port %s", got);
 	if (c->n_ports == ARRAY_SIZE(c->ports))
 		return conf_key_fail(x, "more than %zu ports", ARRAY_SIZE(c->ports));
 	memmove(&c->ports[i + 1], &c->ports[i], (c->n_ports - i) * sizeof(c->ports[0]));
@@ -222,14 +223,51 @@ static void peers_clear(struct pmtud_conf *c)
 	c->n_peers = 0;
 }
 
+/* Why a peer address cannot reach another host, or NULL. A peer has
+ * no interface to go with it, so an IPv6 link-local one is unusable. */
+static const char *peer_unusable(const struct pmtud_addr *a)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t zero[16];
+	const uint8_t *b = a->a;
+
+	if (a->family == AF_INET) {
+		if (b[0] == 0)
+			return "an unspecified (\"this network\") address";
+		if (b[0] == 127)
+			return "a loopback address";
+		if (b[0] >= 224 && b[0] <= 239)
+			return "a multicast address";
+		if (!memcmp(b, "\xff\xff\xff\xff", 4))
+			return "the broadcast address";
+		return NULL;
+	}
+	if (!memcmp(b, zero, 16))
+		return "the unspecified address";
+	if (!memcmp(b, zero, 15) && b[15] == 1)
+		return "the loopback address";
+	if (b[0] == 0xff)
+		return "a multicast address";
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return "link-local, and a peer has no interface (scope) to use";
+	if (!memcmp(b, mapped, sizeof(mapped)))
+		return "IPv4-mapped: write the IPv4 address";
+	return NULL;
+}
+
 static int peer_add(const struct ctx *x, struct pmtud_conf *c, const char *s,
 		    const char *got)
 {
 	struct pmtud_addr a;
+	const char *why;
 	unsigned i;
 
 	if (!s || pmtud_addr_parse(&a, s) < 0)
 		return conf_bad_value(x, got);
+	why = peer_unusable(&a);
+	if (why)
+		return conf_key_fail(x, "%s is %s: a peer must be a unicast "
+				     "address of another host", got, why);
 	for (i = 0; i < c->n_peers; i++)
 		if (pmtud_addr_eq(&c->peers[i], &a))
 			return conf_key_fail(x, "duplicate address %s", got);
@@ -403,7 +441,7 @@ static int prefix_parse(struct pmtud_prefix *p, const char *s)
 	return dirty;
 }
 
-static const char *prefix_str(const struct pmtud_prefix *p, char *buf)
+const char *conf_prefix_str(const struct pmtud_prefix *p, char *buf)
 {
 	char a[PMTUD_ADDRSTRLEN];
 
@@ -425,7 +463,7 @@ static int vip_add(const struct ctx *x, struct pmtud_conf *c, const char *s,
 		return conf_bad_value(x, got);
 	if (rc == -2)
 		return conf_key_fail(x, "%s has host bits set past /%u (network %s?)",
-				     got, (unsigned)p.len, prefix_str(&p, net));
+				     got, (unsigned)p.len, conf_prefix_str(&p, net));
 	for (i = 0; i < c->n_vips; i++)
 		if (c->vips[i].len == p.len && pmtud_addr_eq(&c->vips[i].addr, &p.addr))
 			return conf_key_fail(x, "duplicate prefix %s", got);
@@ -459,7 +497,7 @@ static json_t *vips_to_json(const struct conf_key *k, const struct pmtud_conf *c
 
 	(void)k;
 	for (i = 0; a && i < c->n_vips; i++) {
-		if (json_array_append_new(a, json_string(prefix_str(&c->vips[i], buf))) < 0) {
+		if (json_array_append_new(a, json_string(conf_prefix_str(&c->vips[i], buf))) < 0) {
 			json_decref(a);
 			return NULL;
 		}

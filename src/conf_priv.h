@@ -56,6 +56,7 @@ struct conf_key {
 	size_t off, size;		/* the field in struct pmtud_conf */
 	long long min, max;		/* integers and list elements */
 	double dmin;			/* numbers: > dmin if open, else >= */
+	double dmax;			/* numbers: <= dmax; 0: no maximum */
 	bool open;
 	bool pow2;
 	bool flag_val;			/* what a boolean flag sets */
@@ -105,6 +106,8 @@ void conf_int_expect(const struct conf_key *k, char *buf, size_t len);
 /* ---- lists (conf_list.c) ---------------------------------------------- */
 
 int conf_list_from_json(const struct ctx *x, struct pmtud_conf *c, json_t *v);
+/* "addr/len" into buf (PMTUD_PREFIXSTRLEN bytes); returns buf. */
+const char *conf_prefix_str(const struct pmtud_prefix *p, char *buf);
 /* "" is the empty list; append false replaces it first. */
 int conf_list_from_str(const struct ctx *x, struct pmtud_conf *c, const char *s,
 		       bool append);

@@ -267,7 +267,10 @@ const struct key_ops conf_int_ops = {
 
 static void num_expect(const struct conf_key *k, char *buf, size_t len)
 {
-	snprintf(buf, len, "a number %s %g", k->open ? ">" : ">=", k->dmin);
+	if (k->dmax > 0)
+		snprintf(buf, len, "a number %.15g..%.15g", k->dmin, k->dmax);
+	else
+		snprintf(buf, len, "a number %s %g", k->open ? ">" : ">=", k->dmin);
 }
 
 static int num_store(const struct ctx *x, struct pmtud_conf *c, double v,
@@ -275,7 +278,8 @@ static int num_store(const struct ctx *x, struct pmtud_conf *c, double v,
 {
 	const struct conf_key *k = x->k;
 
-	if (!isfinite(v) || (k->open ? v <= k->dmin : v < k->dmin))
+	if (!isfinite(v) || (k->open ? v <= k->dmin : v < k->dmin) ||
+	    (k->dmax > 0 && v > k->dmax))
 		return conf_bad_value(x, got);
 	memcpy(field(k, c), &v, sizeof(v));
 	return 0;

@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 		return EXIT_OK;
 	case CLI_CHECK_CONFIG:
-		if (conf_check_ifaces(&conf, res.config_path ? res.config_path : "command line", &err) < 0) {
+		if (conf_check_host(&conf, res.config_path ? res.config_path : "command line", &err) < 0) {
 			log_msg(LOG_ERR, "%s", err.msg);
 			return EXIT_CONFIG;
 		}

@@ -47,5 +47,7 @@ int pmtud_addr_parse(struct pmtud_addr *out, const char *s);
 /* Format into buf (at least PMTUD_ADDRSTRLEN bytes); returns buf. */
 const char *pmtud_addr_str(const struct pmtud_addr *a, char *buf);
 bool pmtud_addr_eq(const struct pmtud_addr *x, const struct pmtud_addr *y);
+/* a lies in p (same family, first p->len bits equal). */
+bool pmtud_prefix_has(const struct pmtud_prefix *p, const struct pmtud_addr *a);
 
 #endif

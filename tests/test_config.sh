@@ -5,10 +5,14 @@
 #     type, ranges at both bounds, addresses, ports, names, interfaces,
 #     missing file, options, flag values) exits 1 with exactly one line
 #     on stderr naming the file (or "command line") and the key/flag;
-#  2. config/pmtud.json (iface -> lo) passes --check-config, holds
+#  2. config/pmtud.json (iface -> an Ethernet interface) passes --check-config, holds
 #     every key at its default, and its dump round-trips byte for byte;
 #  3. flags override the file, lists replace then append, bursts follow
-#     the effective rate, ports are sorted and deduplicated;
+#     the effective rate, ports are sorted;
+#  3b. what start-up would refuse is refused: values the pre-limit rule
+#     cannot carry, peers that are not another host's unicast address,
+#     max_mtu below 1280, a non-Ethernet interface, a CPU this process
+#     cannot run on, nfqueue with the operator's rules unless declared;
 #  4. --help lists exactly the options getopt takes, with the right
 #     arity, and the exit codes; --version prints "pmtud-nf VERSION".
 # Prints "ok N - ..." / "not ok N - ..."; exits 1 if any case failed.
@@ -22,6 +26,9 @@ EXAMPLE=$TOP_SRCDIR/config/pmtud.json
 [ -x "$PMTUD_NF" ] || { echo "FAIL: $PMTUD_NF not built"; exit 1; }
 [ -r "$EXAMPLE" ] || { echo "FAIL: $EXAMPLE missing"; exit 1; }
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
+# shellcheck source=tests/ether_if.sh
+. "$TOP_SRCDIR/tests/ether_if.sh"
+IF=$ETHER_IF
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pmtud-conf.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
@@ -80,7 +87,7 @@ file_error() {
 # (iface: {KEY: VALUE}) is refused with a message naming the file and the key.
 key_error() {
 	local desc=$1 key=$2 val=$3
-	local json="{\"iface\": \"lo\", \"$key\": $val}"
+	local json="{\"iface\": \"$IF\", \"$key\": $val}"
 	shift 3
 	[ "$key" = iface ] && json="{\"iface\": $val}"
 	file_error "$desc" "k$n" "$json" "key \"$key\"" "$@"
@@ -91,7 +98,7 @@ key_error() {
 flag_error() {
 	local desc=$1 flag=$2 arg=$3
 	shift 3
-	expect_error "$desc" "command line: $flag: " "$@" -- -i lo "$flag" "$arg" --check-config
+	expect_error "$desc" "command line: $flag: " "$@" -- -i "$IF" "$flag" "$arg" --check-config
 }
 
 # jget FILE KEY: the value of KEY in JSON FILE, as compact JSON.
@@ -113,26 +120,26 @@ expect_dump() {
 	if [ "$got" = "$want" ]; then ok "$desc"; else not_ok "$desc: $key is $got, want $want"; fi
 }
 
-sed 's/"eth0"/"lo"/' "$EXAMPLE" >"$T/example.json"
-cfg lo '{"iface": "lo"}'
+sed 's/"eth0"/"'"$IF"'"/' "$EXAMPLE" >"$T/example.json"
+cfg lo '{"iface": "'"$IF"'"}'
 
 # ---- 1. errors in the file --------------------------------------------------
 
-printf '{\n  "iface": "lo",\n  "src_rate": ,\n}\n' >"$T/syntax.json"
+printf '{\n  "iface": "'"$IF"'",\n  "src_rate": ,\n}\n' >"$T/syntax.json"
 expect_error "invalid JSON: line:column and jansson's reason" \
 	"$T/syntax.json:3:15: invalid JSON: " -- -c "$T/syntax.json"
-file_error "duplicate key is invalid JSON" dup '{"iface": "lo", "iface": "lo"}' \
+file_error "duplicate key is invalid JSON" dup '{"iface": "'"$IF"'", "iface": "'"$IF"'"}' \
 	":1:" "duplicate object key"
 : >"$T/empty.json"
 expect_error "empty file is invalid JSON" "$T/empty.json:1:" "invalid JSON" -- -c "$T/empty.json"
-file_error "trailing garbage is invalid JSON" trail '{"iface": "lo"} x' "invalid JSON"
-file_error "top level array" toparr '["lo"]' "top level must be an object, got array"
-file_error "unknown key" unknown '{"iface": "lo", "foo": 1}' 'unknown key "foo"'
-file_error "unknown key with a newline stays one line" unknown3 '{"iface": "lo", "a\nb": 1}' 'unknown key "a\x0ab"'
-file_error "unknown key, case differs" unknown2 '{"iface": "lo", "Src_rate": 1}' 'unknown key "Src_rate"'
+file_error "trailing garbage is invalid JSON" trail '{"iface": "'"$IF"'"} x' "invalid JSON"
+file_error "top level array" toparr '["'"$IF"'"]' "top level must be an object, got array"
+file_error "unknown key" unknown '{"iface": "'"$IF"'", "foo": 1}' 'unknown key "foo"'
+file_error "unknown key with a newline stays one line" unknown3 '{"iface": "'"$IF"'", "a\nb": 1}' 'unknown key "a\x0ab"'
+file_error "unknown key, case differs" unknown2 '{"iface": "'"$IF"'", "Src_rate": 1}' 'unknown key "Src_rate"'
 
 key_error "type: iface integer" iface 5 "expected a string or an array of strings, got integer"
-key_error "type: iface element not a string" iface '["lo", 5]' "item 2" "got integer"
+key_error "type: iface element not a string" iface '["'"$IF"'", 5]' "item 2" "got integer"
 key_error "type: iface object" iface '{}' "got object"
 key_error "type: integer key given a string" nflog_group '"33"' "expected an integer" "got string"
 key_error "type: integer key given a real" nflog_group 33.0 "expected an integer" "got real"
@@ -152,8 +159,8 @@ key_error "range: queue 65536" queue 65536 "got 65536"
 key_error "range: src_rate 0" src_rate 0 "expected a number > 0, got 0"
 key_error "range: src_rate -1" src_rate -1 "expected a number > 0, got -1"
 key_error "range: src_burst 0.5" src_burst 0.5 "expected a number >= 1, got 0.5"
-key_error "range: iface_rate 0.0" iface_rate 0.0 "expected a number > 0"
-key_error "range: iface_burst 0" iface_burst 0 "expected a number >= 1"
+key_error "range: iface_rate 0.0" iface_rate 0.0 "expected a number 0.001..1000000"
+key_error "range: iface_burst 0" iface_burst 0 "expected a number 1..1000000"
 key_error "range: src_table_size 32" src_table_size 32 "power of two 64..16777216" "got 32"
 key_error "range: src_table_size 2^25" src_table_size 33554432 "got 33554432"
 key_error "range: src_table_size not a power of two" src_table_size 1000 "got 1000"
@@ -167,10 +174,10 @@ key_error "range: cpu -2" cpu -2 "-1..1023"
 key_error "range: cpu 1024" cpu 1024 "got 1024"
 key_error "range: rcvbuf 65535" rcvbuf 65535 "65536..268435456"
 key_error "range: rcvbuf 268435457" rcvbuf 268435457 "got 268435457"
-file_error "integer beyond 64 bits is invalid JSON" big '{"iface": "lo", "rcvbuf": 99999999999999999999}' \
+file_error "integer beyond 64 bits is invalid JSON" big '{"iface": "'"$IF"'", "rcvbuf": 99999999999999999999}' \
 	":1:" "invalid JSON"
 file_error "cross-check: min_mtu > max_mtu" mtus \
-	'{"iface": "lo", "min_mtu": 1500, "max_mtu": 1400}' 'key "min_mtu"' "max_mtu"
+	'{"iface": "'"$IF"'", "min_mtu": 1500, "max_mtu": 1400}' 'key "min_mtu"' "max_mtu"
 key_error "enum: src_key unknown" src_key '"dest"' 'got "dest"'
 key_error "type: vips not an array" vips '"203.0.113.80/32"' \
 	"expected an array of IPv4/IPv6 prefix strings, got string"
@@ -186,7 +193,7 @@ key_error "vips: not an address" vips '["vip/32"]' "IPv4 or IPv6 address or pref
 key_error "vips: duplicate" vips '["203.0.113.80", "203.0.113.80/32"]' "item 2" "duplicate prefix"
 key_error "range: dedup_window -1" dedup_window -1 "expected a number >= 0, got -1"
 file_error "cross-check: dedup_window above 3600" dedupmax \
-	'{"iface": "lo", "dedup_window": 3600.5}' 'key "dedup_window"' "0..3600"
+	'{"iface": "'"$IF"'", "dedup_window": 3600.5}' 'key "dedup_window"' "0..3600"
 key_error "enum: input unknown" input '"netlink"' 'one of "nflog", "nfqueue"'
 key_error "user: starts with -" user '"-nobody"' 'got "-nobody"'
 key_error "user: 33 characters" user '"abcdefghijklmnopqrstuvwxyz0123456"' "at most 32 characters"
@@ -212,24 +219,24 @@ key_error "table: semicolon" table '"t;x"' 'got "t;x"'
 key_error "iface: empty name" iface '""' "interface name"
 key_error "iface: 16 characters" iface '"abcdefghijklmnop"' "1..15"
 key_error "iface: slash" iface '["a/b"]' 'got "a/b"'
-key_error "iface: duplicate" iface '["lo", "lo"]' 'duplicate interface "lo"'
+key_error "iface: duplicate" iface '["'"$IF"'", "'"$IF"'"]' 'duplicate interface "'"$IF"'"'
 
-file_error "iface: no such interface" noif "{\"iface\": [\"lo\", \"$NOIF\"]}" \
+file_error "iface: no such interface" noif "{\"iface\": [\"$IF\", \"$NOIF\"]}" \
 	"key \"iface\": no such interface \"$NOIF\""
 file_error "iface: missing" noiface '{"nflog_group": 5}' "no interface configured"
 file_error "iface: empty list" emptyif '{"iface": []}' "no interface configured"
-expect_error "-c: missing file" "$T/nope.json" "No such file" -- -c "$T/nope.json" -i lo
-expect_error "-c: a directory" "$T:" -- -c "$T" -i lo
+expect_error "-c: missing file" "$T/nope.json" "No such file" -- -c "$T/nope.json" -i "$IF"
+expect_error "-c: a directory" "$T:" -- -c "$T" -i "$IF"
 
 # ---- 1b. errors on the command line -----------------------------------------
 
 expect_error "unknown long option" "command line: unrecognized option '--frobnicate'" -- --frobnicate
 expect_error "unknown short option" "command line: invalid option '-Z'" -- -Z
-expect_error "ambiguous abbreviation" "command line: ambiguous option '--src'" -- -i lo --src 1
-expect_error "missing argument (long)" "option '--src-rate' requires an argument" -- -i lo --src-rate
-expect_error "missing argument (short)" "option '-c' requires an argument" -- -i lo -c
-expect_error "argument to a flag without one" "option '--dry-run' doesn't allow an argument" -- -i lo --dry-run=yes
-expect_error "positional argument" "unexpected argument 'eth0'" -- -i lo eth0
+expect_error "ambiguous abbreviation" "command line: ambiguous option '--src'" -- -i "$IF" --src 1
+expect_error "missing argument (long)" "option '--src-rate' requires an argument" -- -i "$IF" --src-rate
+expect_error "missing argument (short)" "option '-c' requires an argument" -- -i "$IF" -c
+expect_error "argument to a flag without one" "option '--dry-run' doesn't allow an argument" -- -i "$IF" --dry-run=yes
+expect_error "positional argument" "unexpected argument 'eth0'" -- -i "$IF" eth0
 cfg nofile '{}'
 expect_error "missing iface, empty file" "$T/nofile.json: no interface configured" -- -c "$T/nofile.json"
 
@@ -240,7 +247,7 @@ flag_error "--src-rate 1e999 (overflow)" --src-rate 1e999 'got "1e999"'
 flag_error "--src-rate 1x (trailing junk)" --src-rate 1x 'got "1x"'
 flag_error "--src-rate empty" --src-rate '' 'got ""'
 flag_error "--src-rate 0" --src-rate 0 'got "0"'
-flag_error "--iface-burst 0.9" --iface-burst 0.9 "expected a number >= 1"
+flag_error "--iface-burst 0.9" --iface-burst 0.9 "expected a number 1..1000000"
 flag_error "--nflog 65536" --nflog 65536 "0..65535"
 flag_error "--nflog 1.5" --nflog 1.5 'got "1.5"'
 flag_error "--nflog ' 1' (leading space)" --nflog ' 1' 'got " 1"'
@@ -264,7 +271,7 @@ flag_error "--input netlink" --input netlink 'one of "nflog", "nfqueue"'
 flag_error "--metrics-file relative" --metrics-file x.prom 'an absolute path' 'got "x.prom"'
 flag_error "--stats-interval 0" --stats-interval 0 'an integer 1..3600, got "0"'
 expect_error "-i a/b" "command line: --iface: " 'got "a/b"' -- -i a/b
-expect_error "-i lo,lo" "command line: --iface: " 'duplicate interface "lo"' -- -i lo,lo
+expect_error "-i IF,IF" "command line: --iface: " 'duplicate interface "'"$IF"'"' -- -i "$IF,$IF"
 expect_error "-i: no such interface" "no such interface \"$NOIF\"" -- -i "$NOIF" --check-config
 expect_error "flag error wins over a valid file" "command line: --max-mtu: " -- -c "$T/lo.json" --max-mtu 70000
 
@@ -272,9 +279,9 @@ expect_error "flag error wins over a valid file" "command line: --max-mtu: " -- 
 
 run -c "$T/example.json" --check-config
 if [ "$rc" = 0 ] && [ ! -s "$T/err" ]; then
-	ok "config/pmtud.json (iface lo) passes --check-config"
+	ok "config/pmtud.json (iface $IF) passes --check-config"
 else
-	not_ok "config/pmtud.json (iface lo) passes --check-config: exit $rc: $(head -c 300 "$T/err")"
+	not_ok "config/pmtud.json (iface $IF) passes --check-config: exit $rc: $(head -c 300 "$T/err")"
 fi
 cp "$T/out" "$T/dump1.json"
 run -c "$T/dump1.json" --check-config
@@ -295,15 +302,21 @@ else
 	not_ok "config/pmtud.json holds every key at its default: $(diff "$T/out" "$T/example.json" | head -5)"
 fi
 
-# Every key away from its default, then round trip.
-cfg full '{"iface": ["lo"], "input": "nfqueue", "nflog_group": 0, "queue": 65535,
+# Every key away from its default, then round trip. peer_source must
+# be this host's: loopback (::1 too where IPv6 is on); cpu one we may
+# run on, the last.
+PSRC='"127.0.0.1"'
+grep -qs '^0\{31\}1 ' /proc/net/if_inet6 && PSRC='"::1", "127.0.0.1"'
+CPU=$(python3 -c 'import os; print(max(os.sched_getaffinity(0)))')
+cfg full '{"iface": ["'"$IF"'"], "input": "nfqueue", "nflog_group": 0, "queue": 65535,
  "src_key": "source", "src_rate": 0.30000000000000004, "src_burst": 2.5, "iface_rate": 1e-3,
- "iface_burst": 65536, "src_table_size": 64, "ports": [65535, 1, 443, 1],
- "peers": ["2001:DB8:0::1", "192.0.2.1", "::ffff:198.51.100.1"], "broadcast": false,
- "peer_ttl": 255, "peer_rate": 0.5, "peer_source": ["2001:db8::5", "192.0.2.5"], "min_mtu": 1280,
+ "iface_burst": 65536, "src_table_size": 64, "ports": [65535, 1, 443],
+ "peers": ["2001:DB8:0::1", "192.0.2.1", "198.51.100.1"], "broadcast": false,
+ "peer_ttl": 255, "peer_rate": 0.5, "peer_source": ['"$PSRC"'], "min_mtu": 1280,
  "max_mtu": 9000, "vips": ["2001:DB8:80::/48", "203.0.113.80", "0.0.0.0/0"],
- "dedup_window": 0.25, "table": "my_table-1", "install_rules": false, "use_src_mac": true,
- "prelimit": false, "prelimit_rate": 10000000, "rcvbuf": 268435456, "cpu": 1023, "dry_run": true, "verbose": 3,
+ "dedup_window": 0.25, "table": "my_table-1", "install_rules": false,
+ "rules_skip_broadcast": true, "use_src_mac": true, "prelimit": false,
+ "prelimit_rate": 10000000, "rcvbuf": 268435456, "cpu": '"$CPU"', "dry_run": true, "verbose": 3,
  "metrics_file": "/run/pmtud-nf/metrics.prom", "stats_interval": 3600, "user": "nobody"}'
 run -c "$T/full.json" --check-config
 cp "$T/out" "$T/full-dump.json"
@@ -317,67 +330,125 @@ if python3 - "$T/full.json" "$T/full-dump.json" <<'EOF'
 import json, sys
 given, dump = (json.load(open(p)) for p in sys.argv[1:])
 given["ports"] = [1, 443, 65535]
-given["peers"] = ["2001:db8::1", "192.0.2.1", "::ffff:198.51.100.1"]
-given["peer_source"] = ["192.0.2.5", "2001:db8::5"]
+given["peers"] = ["2001:db8::1", "192.0.2.1", "198.51.100.1"]
+given["peer_source"].sort(key=lambda a: ":" in a)
 given["vips"] = ["2001:db8:80::/48", "203.0.113.80/32", "0.0.0.0/0"]
 sys.exit(0 if given == dump and list(dump) == list(json.load(open(sys.argv[1]))) else 1)
 EOF
 then
-	ok "the dump keeps every value (ports sorted+unique, peers canonical)"
+	ok "the dump keeps every value (ports sorted, peers canonical)"
 else
-	not_ok "the dump keeps every value (ports sorted+unique, peers canonical)"
+	not_ok "the dump keeps every value (ports sorted, peers canonical)"
 fi
 
 # ---- 3. values, defaults and overrides ------------------------------------------
 
-cfg int '{"iface": "lo", "src_rate": 2, "iface_burst": 3}'
+cfg int '{"iface": "'"$IF"'", "src_rate": 2, "iface_burst": 3}'
 expect_dump "integer accepted where a number is expected" src_rate 2.0 -c "$T/int.json"
-expect_dump "iface given as a string" iface '["lo"]' -c "$T/int.json"
+expect_dump "iface given as a string" iface '["'"$IF"'"]' -c "$T/int.json"
 expect_dump "src_burst defaults to max(1, src_rate): 2" src_burst 2.0 -c "$T/int.json"
-expect_dump "src_burst defaults to max(1, src_rate): 1" src_burst 1.0 -i lo --src-rate 0.25
-expect_dump "iface_burst defaults to max(1, iface_rate)" iface_burst 10.0 -i lo
+expect_dump "src_burst defaults to max(1, src_rate): 1" src_burst 1.0 -i "$IF" --src-rate 0.25
+expect_dump "iface_burst defaults to max(1, iface_rate)" iface_burst 10.0 -i "$IF"
 expect_dump "default burst follows the rate given on the command line" src_burst 20.0 \
 	-c "$T/int.json" --src-rate 20
 expect_dump "explicit burst kept when the rate changes" iface_burst 3.0 -c "$T/int.json" --iface-rate 50
 cfg over '{"iface": ["'"$NOIF"'"], "src_rate": 5, "nflog_group": 10, "ports": [80],
  "peers": ["192.0.2.1"], "verbose": 1, "table": "t1", "install_rules": true}'
-expect_dump "--src-rate overrides the file" src_rate 7.0 -c "$T/over.json" -i lo --src-rate 7
-expect_dump "--nflog overrides the file" nflog_group 11 -c "$T/over.json" -i lo --nflog 11
-expect_dump "--table overrides the file" table '"t2"' -c "$T/over.json" -i lo --table t2
-expect_dump "--no-rules overrides the file" install_rules false -c "$T/over.json" -i lo --no-rules
-expect_dump "flags apply wherever -c stands" nflog_group 12 --nflog 12 -i lo -c "$T/over.json"
-expect_dump "-i replaces the file's interfaces" iface '["lo"]' -c "$T/over.json" -i lo
-expect_dump "--ports replaces the file's ports" ports '[443]' -c "$T/over.json" -i lo --ports 443
-expect_dump "--ports repeated adds, sorted and unique" ports '[22, 80, 443]' \
-	-c "$T/over.json" -i lo --ports 443,80 --ports 22,443
-expect_dump "--ports '' means any port" ports '[]' -c "$T/over.json" -i lo --ports ''
+expect_dump "--src-rate overrides the file" src_rate 7.0 -c "$T/over.json" -i "$IF" --src-rate 7
+expect_dump "--nflog overrides the file" nflog_group 11 -c "$T/over.json" -i "$IF" --nflog 11
+expect_dump "--table overrides the file" table '"t2"' -c "$T/over.json" -i "$IF" --table t2
+expect_dump "--no-rules overrides the file" install_rules false -c "$T/over.json" -i "$IF" --no-rules
+expect_dump "flags apply wherever -c stands" nflog_group 12 --nflog 12 -i "$IF" -c "$T/over.json"
+expect_dump "-i replaces the file's interfaces" iface '["'"$IF"'"]' -c "$T/over.json" -i "$IF"
+expect_dump "--ports replaces the file's ports" ports '[443]' -c "$T/over.json" -i "$IF" --ports 443
+expect_dump "--ports repeated adds, sorted" ports '[22, 80, 443]' \
+	-c "$T/over.json" -i "$IF" --ports 443,80 --ports 22
+expect_dump "--ports '' means any port" ports '[]' -c "$T/over.json" -i "$IF" --ports ''
 expect_dump "--peers replaces the file's peers" peers '["2001:db8::1"]' \
-	-c "$T/over.json" -i lo --peers 2001:DB8::1
-expect_dump "-v adds to the file's verbose" verbose 3 -c "$T/over.json" -i lo -vv
-expect_dump "-v stops at 3" verbose 3 -i lo -vvvvv --verbose
-expect_dump "ports absent: any" ports '[]' -i lo
-expect_dump "min_mtu defaults to 552 (Linux min_pmtu)" min_mtu 552 -i lo
-expect_dump "dedup_window defaults to 1 s" dedup_window 1.0 -i lo
-expect_dump "vips absent: any address" vips '[]' -i lo
+	-c "$T/over.json" -i "$IF" --peers 2001:DB8::1
+expect_dump "-v adds to the file's verbose" verbose 3 -c "$T/over.json" -i "$IF" -vv
+expect_dump "-v stops at 3" verbose 3 -i "$IF" -vvvvv --verbose
+expect_dump "ports absent: any" ports '[]' -i "$IF"
+expect_dump "min_mtu defaults to 552 (Linux min_pmtu)" min_mtu 552 -i "$IF"
+expect_dump "dedup_window defaults to 1 s" dedup_window 1.0 -i "$IF"
+expect_dump "vips absent: any address" vips '[]' -i "$IF"
 expect_dump "--vips: prefixes, a bare address is a host prefix" vips \
-	'["198.51.100.0/24", "2001:db8::1/128"]' -i lo --vips 198.51.100.0/24,2001:db8::1
-expect_dump "--vips '' means any address" vips '[]' -c "$T/over.json" -i lo --vips ''
-expect_dump "--dedup-window 0 turns dedup off" dedup_window 0.0 -i lo --dedup-window 0
-cfg dports '{"iface": "lo", "ports": [443, 80, 443]}'
-expect_dump "ports in the file sorted and unique" ports '[80, 443]' -c "$T/dports.json"
-expect_dump "the last -c wins" nflog_group 10 -c "$T/lo.json" -c "$T/over.json" -i lo
+	'["198.51.100.0/24", "2001:db8::1/128"]' -i "$IF" --vips 198.51.100.0/24,2001:db8::1
+expect_dump "--vips '' means any address" vips '[]' -c "$T/over.json" -i "$IF" --vips ''
+expect_dump "--dedup-window 0 turns dedup off" dedup_window 0.0 -i "$IF" --dedup-window 0
+cfg dports '{"iface": "'"$IF"'", "ports": [443, 80]}'
+expect_dump "ports in the file sorted" ports '[80, 443]' -c "$T/dports.json"
+expect_dump "the last -c wins" nflog_group 10 -c "$T/lo.json" -c "$T/over.json" -i "$IF"
 expect_error "repeated -i adds (second name checked)" "no such interface \"$NOIF\"" \
-	-- -i lo -i "$NOIF" --check-config
+	-- -i "$IF" -i "$NOIF" --check-config
 expect_error "repeated -i adds (first name kept)" "no such interface \"$NOIF\"" \
-	-- -i "$NOIF" -i lo --check-config
+	-- -i "$NOIF" -i "$IF" --check-config
 if [ -e /etc/pmtud.json ]; then
 	ok "no -c and no /etc/pmtud.json: defaults + flags # SKIP /etc/pmtud.json exists"
 	ok "no -c, no file, no -i: missing iface # SKIP /etc/pmtud.json exists"
 else
-	expect_dump "no -c and no /etc/pmtud.json: defaults + flags" nflog_group 33 -i lo
+	expect_dump "no -c and no /etc/pmtud.json: defaults + flags" nflog_group 33 -i "$IF"
 	expect_error "no -c, no file, no -i: missing iface" \
 		"command line: no interface configured" -- --check-config
 fi
+
+# ---- 3b. what start-up would refuse, --check-config refuses ---------------------
+
+# The pre-limit rule carries 4 x iface_rate and 4 x iface_burst as whole
+# packets: rate 0 is refused by the kernel, a burst of 2^32 wraps.
+key_error "range: iface_rate 0.0001 (pre-limit rate 0)" iface_rate 0.0001 \
+	"expected a number 0.001..1000000, got 0.0001"
+key_error "range: iface_rate 1e19 (pre-limit rate wraps)" iface_rate 1e19 "0.001..1000000"
+key_error "range: iface_burst 2^30 (pre-limit burst wraps)" iface_burst 1073741824 \
+	"expected a number 1..1000000"
+flag_error "--iface-rate 1000001" --iface-rate 1000001 "0.001..1000000"
+expect_dump "iface_rate 0.001 and iface_burst 1000000 pass" iface_burst 1000000.0 \
+	-i "$IF" --iface-rate 0.001 --iface-burst 1000000
+
+for bad in 0.0.0.0:unspecified 0.1.2.3:unspecified 127.0.0.1:loopback 224.0.0.1:multicast \
+	255.255.255.255:broadcast ::1:loopback :::unspecified ff02::1:multicast \
+	fe80::1:link-local ::ffff:198.51.100.1:IPv4-mapped; do
+	key_error "peers: ${bad%:*} is not a peer" peers "[\"198.51.100.1\", \"${bad%:*}\"]" \
+		"item 2" "${bad##*:}" "a peer must be a unicast address of another host"
+done
+flag_error "--peers ff02::1" --peers ff02::1 "multicast"
+file_error "peers: inside vips" pvip \
+	'{"iface": "'"$IF"'", "peers": ["198.51.100.1", "203.0.113.9"], "vips": ["203.0.113.0/24"]}' \
+	'key "peers"' "203.0.113.9 is inside vips 203.0.113.0/24"
+OWN=$(ip -o addr show scope global 2>/dev/null | awk '{ sub("/.*", "", $4); print $4; exit }')
+if [ -n "$OWN" ]; then
+	expect_error "--peers: one of this host's addresses ($OWN)" 'command line: key "peers": ' \
+		"$OWN is an address of this host" -- -i "$IF" --peers "$OWN" --check-config
+else
+	ok "peers: one of this host's addresses # SKIP no global address here"
+fi
+expect_error "--peer-source: not this host's" 'command line: key "peer_source": ' \
+	"203.0.113.254 is not an address of this host" -- -i "$IF" --peer-source 203.0.113.254 --check-config
+
+file_error "max_mtu 1279: every IPv6 PTB would be dropped" mtu6 \
+	'{"iface": "'"$IF"'", "min_mtu": 552, "max_mtu": 1279}' 'key "max_mtu"' "below 1280"
+expect_dump "max_mtu 1280 passes" max_mtu 1280 -i "$IF" --max-mtu 1280
+
+key_error "iface: lo is not Ethernet" iface '["lo"]' '"lo" is not Ethernet'
+expect_error "-i lo: not Ethernet" 'command line: key "iface": "lo" is not Ethernet' \
+	-- -i lo --check-config
+NOCPU=$(python3 -c 'import os; print(max(os.sched_getaffinity(0)) + 1)')
+if [ "$NOCPU" -le 1023 ]; then
+	key_error "cpu: one this process cannot run on ($NOCPU)" cpu "$NOCPU" \
+		"CPU $NOCPU is not one this process may run on"
+else
+	ok "cpu: one this process cannot run on # SKIP all 1024 allowed"
+fi
+
+key_error "ports: duplicate" ports '[443, 80, 443]' "item 3" "duplicate port 443"
+flag_error "--ports duplicate" --ports 80,80 "duplicate port \"80\""
+expect_error "--ports repeated with a port again" "command line: --ports: " \
+	'duplicate port "443"' -- -i "$IF" --ports 443,80 --ports 22,443 --check-config
+
+expect_error "nfqueue with the operator's rules, undeclared" 'key "install_rules"' \
+	'"rules_skip_broadcast": true' -- -i "$IF" --input nfqueue --no-rules --check-config
+expect_dump "nfqueue with the operator's rules, declared" rules_skip_broadcast true \
+	-i "$IF" --input nfqueue --no-rules --rules-skip-broadcast
 
 # ---- 4. --help and --version ------------------------------------------------------
 
