@@ -85,9 +85,11 @@ static bool scan_ids(const void *buf, size_t len, uint32_t *max_id,
 		uint32_t id;
 
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			/* Length first: a short message has no error field. */
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+				continue;
 			e = mnl_nlmsg_get_payload(nlh);
-			if (errors && e->error &&
-			    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)))
+			if (errors && e->error)
 				(*errors)++;
 			continue;
 		}
