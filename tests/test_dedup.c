@@ -16,14 +16,7 @@
 #include <sys/socket.h>
 #include "dedup.h"
 
-static int failures;
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		failures++; \
-	} \
-} while (0)
+#include "unit.h"
 
 #define MS	1000000ULL
 #define SEC	1000000000ULL
@@ -190,10 +183,5 @@ int main(void)
 	test_off_and_reload();
 	test_memory();
 	test_key();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test_dedup: all checks passed\n");
-	return 0;
+	return unit_result("test_dedup");
 }

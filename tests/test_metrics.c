@@ -18,14 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 
-static int failures;
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		failures++; \
-	} \
-} while (0)
+#include "unit.h"
 
 static char *render(const struct metrics_view *v)
 {
@@ -259,10 +252,5 @@ int main(void)
 	test_prom();
 	test_file();
 	test_limiter();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test_metrics: all checks passed\n");
-	return 0;
+	return unit_result("test_metrics");
 }
