@@ -10,6 +10,18 @@
 
 #include <stdint.h>
 #include "classify.h"
+#include "owner.h"
+
+/* Index of an address family in the per-family counters. */
+#define CNT_FAM(af)	((af) == AF_INET6)
+#define CNT_FAMILIES	2		/* [0] IPv4, [1] IPv6 */
+
+/* How a copy from another agent reached this host. */
+enum copy_via {
+	VIA_BROADCAST = 0,	/* "broadcast": an Ethernet broadcast on the segment */
+	VIA_PEER,		/* "peer": unicast from a configured peer */
+	VIA_MAX
+};
 
 struct counters {
 	uint64_t received;		/* packets handed over by the input */
@@ -25,6 +37,11 @@ struct counters {
 	uint64_t reloads_ok;
 	uint64_t reloads_failed;
 	uint64_t log_suppressed;	/* per-packet log lines not written */
+	/* flow owners (owner.c); label values are named in metrics.c */
+	uint64_t ptb_owner[CNT_FAMILIES][OWNER_KIND_MAX];	/* PTBs from routers */
+	uint64_t copies[CNT_FAMILIES][VIA_MAX][OWNER_KIND_MAX];	/* copies received */
+	uint64_t rescued[CNT_FAMILIES];
+	uint64_t owner_lookups[OWNER_RESULT_MAX];
 };
 
 #endif

@@ -23,9 +23,13 @@ struct sink {
 	/* label NULL: a series without labels. key: its log line name. */
 	void (*sample)(struct sink *s, const char *name, const char *label,
 		       const char *value, const char *key, uint64_t n);
+	/* A series with several labels, rendered already ("a=\"x\",b=\"y\"":
+	 * values from fixed tables, nothing to escape). */
+	void (*series)(struct sink *s, const char *name, const char *labels, uint64_t n);
 	FILE *f;		/* prom */
 	char *buf;		/* line */
 	size_t len, off;
+	unsigned want, at;	/* owner line: the family wanted, the current one + 1 */
 };
 
 static void one(struct sink *s, const char *name, const char *help,
@@ -83,6 +87,71 @@ static void walk(struct sink *s, const struct metrics_view *v)
 	}
 }
 
+/* ---- flow owners (owner.c) -------------------------------------------- */
+
+static const char *const owner_names[OWNER_KIND_MAX] = {
+	[OWNER_LOCAL] = "local", [OWNER_REMOTE] = "remote", [OWNER_UNKNOWN] = "unknown",
+};
+static const char *const lookup_names[OWNER_RESULT_MAX] = {
+	[OWNER_FOUND] = "found", [OWNER_ABSENT] = "absent",
+	[OWNER_ERROR] = "error", [OWNER_LIMITED] = "limited",
+};
+static const char *const via_names[VIA_MAX] = {
+	[VIA_BROADCAST] = "broadcast", [VIA_PEER] = "peer",
+};
+static const char *const family_names[CNT_FAMILIES] = { "4", "6" };
+
+const char *metrics_owner_name(enum owner_kind k)
+{
+	return (unsigned)k < OWNER_KIND_MAX ? owner_names[k] : "?";
+}
+
+const char *metrics_lookup_name(enum owner_result r)
+{
+	return (unsigned)r < OWNER_RESULT_MAX ? lookup_names[r] : "?";
+}
+
+const char *metrics_via_name(enum copy_via v)
+{
+	return (unsigned)v < VIA_MAX ? via_names[v] : "?";
+}
+
+/* Every series, also when 0: label values are bounded (no addresses). */
+static void walk_owner(struct sink *s, const struct counters *c)
+{
+	char l[96];
+	unsigned f, k, w;
+
+	s->family(s, "ptb_owner", "PTBs accepted from routers, by family and owner of the "
+		  "quoted flow (remote: misdelivered by ECMP).");
+	for (f = 0; f < CNT_FAMILIES; f++)
+		for (k = 0; k < OWNER_KIND_MAX; k++) {
+			snprintf(l, sizeof(l), "family=\"%s\",owner=\"%s\"",
+				 family_names[f], owner_names[k]);
+			s->series(s, "ptb_owner", l, c->ptb_owner[f][k]);
+		}
+	s->family(s, "copies_received", "PTB copies received from other agents, by family, "
+		  "way (broadcast, peer) and owner of the quoted flow.");
+	for (f = 0; f < CNT_FAMILIES; f++)
+		for (w = 0; w < VIA_MAX; w++)
+			for (k = 0; k < OWNER_KIND_MAX; k++) {
+				snprintf(l, sizeof(l), "family=\"%s\",via=\"%s\",owner=\"%s\"",
+					 family_names[f], via_names[w], owner_names[k]);
+				s->series(s, "copies_received", l, c->copies[f][w][k]);
+			}
+	s->family(s, "rescued", "Copies after which a local TCP socket's path MTU was at "
+		  "most the copy's MTU.");
+	for (f = 0; f < CNT_FAMILIES; f++) {
+		snprintf(l, sizeof(l), "family=\"%s\"", family_names[f]);
+		s->series(s, "rescued", l, c->rescued[f]);
+	}
+	s->family(s, "owner_lookups", "Flow-owner lookups (sock_diag), by result.");
+	for (k = 0; k < OWNER_RESULT_MAX; k++) {
+		snprintf(l, sizeof(l), "result=\"%s\"", lookup_names[k]);
+		s->series(s, "owner_lookups", l, c->owner_lookups[k]);
+	}
+}
+
 /* ---- Prometheus text format ------------------------------------------ */
 
 static void prom_family(struct sink *s, const char *name, const char *help)
@@ -119,11 +188,18 @@ static void prom_sample(struct sink *s, const char *name, const char *label,
 	fprintf(s->f, " %llu\n", (unsigned long long)n);
 }
 
+static void prom_series(struct sink *s, const char *name, const char *labels, uint64_t n)
+{
+	fprintf(s->f, PREFIX "%s" SUFFIX "{%s} %llu\n", name, labels, (unsigned long long)n);
+}
+
 int metrics_write_prom(FILE *out, const struct metrics_view *v)
 {
-	struct sink s = { .family = prom_family, .sample = prom_sample, .f = out };
+	struct sink s = { .family = prom_family, .sample = prom_sample,
+			  .series = prom_series, .f = out };
 
 	walk(&s, v);
+	walk_owner(&s, v->c);
 	return ferror(out) ? -1 : 0;
 }
 
@@ -136,19 +212,29 @@ static void line_family(struct sink *s, const char *name, const char *help)
 	(void)help;
 }
 
+static void line_put(struct sink *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void line_put(struct sink *s, const char *fmt, ...)
+{
+	size_t room = s->off < s->len ? s->len - s->off : 0;
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(room ? s->buf + s->off : NULL, room, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		s->off += (size_t)w;
+}
+
 static void line_sample(struct sink *s, const char *name, const char *label,
 			const char *value, const char *key, uint64_t n)
 {
-	size_t room = s->off < s->len ? s->len - s->off : 0;
-	int w;
-
 	(void)name;
 	(void)label;
 	(void)value;
-	w = snprintf(room ? s->buf + s->off : NULL, room, "%s%s=%llu",
-		     s->off ? " " : "", key, (unsigned long long)n);
-	if (w > 0)
-		s->off += (size_t)w;
+	line_put(s, "%s%s=%llu", s->off ? " " : "", key, (unsigned long long)n);
 }
 
 size_t metrics_format_line(char *buf, size_t len, const struct metrics_view *v)
@@ -159,6 +245,34 @@ size_t metrics_format_line(char *buf, size_t len, const struct metrics_view *v)
 	if (len)
 		buf[0] = '\0';
 	walk(&s, v);
+	return s.off;
+}
+
+/* ---- owner lines ----------------------------------------------------- */
+
+static void owner_family(struct sink *s, const char *name, const char *help)
+{
+	(void)help;
+	if (s->at++ == s->want)
+		line_put(s, PREFIX "%s" SUFFIX ":", name);
+}
+
+static void owner_series(struct sink *s, const char *name, const char *labels, uint64_t n)
+{
+	(void)name;
+	if (s->at == s->want + 1)
+		line_put(s, " {%s}=%llu", labels, (unsigned long long)n);
+}
+
+size_t metrics_format_owner_line(char *buf, size_t len,
+				 const struct metrics_view *v, unsigned i)
+{
+	struct sink s = { .family = owner_family, .series = owner_series,
+			  .buf = buf, .len = len, .want = i };
+
+	if (len)
+		buf[0] = '\0';
+	walk_owner(&s, v->c);
 	return s.off;
 }
 

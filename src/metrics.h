@@ -34,6 +34,12 @@ struct metrics_view {
 	unsigned n_peers;
 };
 
+/* Label values: "local" / "remote" / "unknown", "found" / "absent" /
+ * "error" / "limited", "broadcast" / "peer"; "?" out of range. */
+const char *metrics_owner_name(enum owner_kind k);
+const char *metrics_lookup_name(enum owner_result r);
+const char *metrics_via_name(enum copy_via v);
+
 /* The exposition format (version 0.0.4) to out. 0, or -1 on a write
  * error (ferror). */
 int metrics_write_prom(FILE *out, const struct metrics_view *v);
@@ -41,6 +47,13 @@ int metrics_write_prom(FILE *out, const struct metrics_view *v);
 /* "received=N forwarded=N ... bad_mtu=N ..." (no trailing newline).
  * Returns the length needed, like snprintf; buf is always terminated. */
 size_t metrics_format_line(char *buf, size_t len, const struct metrics_view *v);
+
+/* The flow-owner families, one log line each (they would not fit in
+ * one): line i (0..) is "pmtud_ptb_owner_total: {family=\"4\",owner=
+ * \"local\"}=N ...", the series as in the Prometheus text. Returns the
+ * length needed like metrics_format_line(), 0 past the last family. */
+size_t metrics_format_owner_line(char *buf, size_t len,
+				 const struct metrics_view *v, unsigned i);
 
 /* Write path.XXXXXX in the same directory (mode 0644), fsync, rename
  * over path. 0, or -1 with a one-line reason in err (the temp file is

@@ -140,7 +140,7 @@ static void test_prom(void)
 	CHECK(sample(text, "pmtud_reloads_total{result=\"ok\"}") == 5);
 	CHECK(sample(text, "pmtud_reloads_total{result=\"failed\"}") == 6);
 	CHECK(sample(text, "pmtud_log_suppressed_total") == 1234567890123LL);
-	CHECK(strstr(text, "peer") == NULL);	/* no peers: no peer families */
+	CHECK(strstr(text, "pmtud_peer_") == NULL);	/* no peers: no peer families */
 	free(text);
 
 	/* The log line: same list, same values, every reason. */
@@ -172,6 +172,52 @@ static void test_prom(void)
 	free(text);
 	metrics_format_line(line, sizeof(line), &v);
 	CHECK(strstr(line, " peer_sent[2001:db8::7]=6"));
+}
+
+/* The flow-owner families: every series also when 0, the same series
+ * in the Prometheus text and in the owner log lines. */
+static void test_owner(void)
+{
+	struct counters c = { 0 };
+	struct metrics_view v = { .c = &c };
+	char line[1024];
+	char *text;
+	unsigned i;
+
+	c.ptb_owner[1][OWNER_REMOTE] = 21;
+	c.copies[0][VIA_PEER][OWNER_LOCAL] = 22;
+	c.rescued[1] = 23;
+	c.owner_lookups[OWNER_LIMITED] = 24;
+	text = render(&v);
+	check_structure(text);
+	CHECK(sample(text, "pmtud_ptb_owner_total{family=\"6\",owner=\"remote\"}") == 21);
+	CHECK(sample(text, "pmtud_ptb_owner_total{family=\"4\",owner=\"unknown\"}") == 0);
+	CHECK(sample(text, "pmtud_copies_received_total{family=\"4\",via=\"peer\",owner=\"local\"}") == 22);
+	CHECK(sample(text, "pmtud_copies_received_total{family=\"6\",via=\"broadcast\",owner=\"remote\"}") == 0);
+	CHECK(sample(text, "pmtud_rescued_total{family=\"6\"}") == 23);
+	CHECK(sample(text, "pmtud_rescued_total{family=\"4\"}") == 0);
+	CHECK(sample(text, "pmtud_owner_lookups_total{result=\"limited\"}") == 24);
+	CHECK(sample(text, "pmtud_owner_lookups_total{result=\"found\"}") == 0);
+	free(text);
+
+	for (i = 0; metrics_format_owner_line(line, sizeof(line), &v, i); i++)
+		CHECK(strlen(line) < sizeof(line) - 1);	/* each fits a log line */
+	CHECK(i == 4);
+	metrics_format_owner_line(line, sizeof(line), &v, 0);
+	CHECK(strstr(line, "pmtud_ptb_owner_total: {family=\"4\",owner=\"local\"}=0 ") == line);
+	CHECK(strstr(line, " {family=\"6\",owner=\"remote\"}=21"));
+	metrics_format_owner_line(line, sizeof(line), &v, 1);
+	CHECK(!strncmp(line, "pmtud_copies_received_total: ", 29));
+	CHECK(strstr(line, " {family=\"4\",via=\"peer\",owner=\"local\"}=22"));
+	metrics_format_owner_line(line, sizeof(line), &v, 2);
+	CHECK(!strcmp(line, "pmtud_rescued_total: {family=\"4\"}=0 {family=\"6\"}=23"));
+	metrics_format_owner_line(line, sizeof(line), &v, 3);
+	CHECK(strstr(line, "pmtud_owner_lookups_total: {result=\"found\"}=0 ") == line);
+	CHECK(strstr(line, " {result=\"limited\"}=24"));
+	CHECK(!strcmp(metrics_owner_name(OWNER_REMOTE), "remote"));
+	CHECK(!strcmp(metrics_lookup_name(OWNER_LIMITED), "limited"));
+	CHECK(!strcmp(metrics_via_name(VIA_PEER), "peer"));
+	CHECK(!strcmp(metrics_via_name(VIA_MAX), "?"));
 }
 
 static void test_file(void)
@@ -250,6 +296,7 @@ static void test_limiter(void)
 int main(void)
 {
 	test_prom();
+	test_owner();
 	test_file();
 	test_limiter();
 	return unit_result("test_metrics");
