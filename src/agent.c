@@ -31,6 +31,7 @@
 #include "input_nfqueue.h"
 #include "log.h"
 #include "metrics.h"
+#include "owner.h"
 #include "pmtud.h"
 #include "privs.h"
 #include "ratelimit.h"
@@ -117,6 +118,8 @@ struct agent {
 	int argc;			/* the command line, re-read on reload */
 	char **argv;
 	struct classify_policy policy;
+	struct classify_policy copy_policy;	/* copies from other agents: parse only */
+	struct owner owner;		/* flow-owner lookups, rescue checks */
 	struct iface_set ifaces;
 	struct iface_watch watch;	/* link changes update ifaces in place */
 	struct token_bucket iface_bucket[PMTUD_MAX_IFACES];
@@ -243,6 +246,55 @@ static void send_copy(struct agent *a, const struct iface *ifc,
 	peer_fwd_send(&a->peers, pkt, len, ratelimit_now());
 }
 
+static bool from_peer(const struct agent *a, const struct pmtud_addr *src)
+{
+	unsigned i;
+
+	for (i = 0; i < a->conf->n_peers; i++)
+		if (pmtud_addr_eq(&a->conf->peers[i], src))
+			return true;
+	return false;
+}
+
+/* A copy another agent sent (an Ethernet broadcast, or unicast from a
+ * peer), which the classifier refused: never relayed, only looked up,
+ * and for a local TCP flow checked for a rescue a little later. False
+ * when it is no PTB at all (then counted like any refused packet). */
+static bool on_copy(struct agent *a, const uint8_t *pkt, size_t len,
+		    enum copy_via via)
+{
+	struct ptb_info info;
+	struct owner_flow f;
+	enum owner_kind k = OWNER_UNKNOWN;
+
+	if (classify_packet(&a->copy_policy, pkt, len, NULL, &info) != REASON_FORWARD)
+		return false;
+	if (owner_flow_from_ptb(&info, &f))
+		k = owner_lookup_copy(&a->owner, &f, info.mtu, ratelimit_now());
+	a->cnt.copies[CNT_FAM(info.family)][via][k]++;
+	if (log_verbose() >= 1) {
+		char why[48];
+
+		snprintf(why, sizeof(why), "%s, owner %s", metrics_via_name(via),
+			 metrics_owner_name(k));
+		log_decision(a, &info, "COPY", why);
+	}
+	return true;
+}
+
+/* Does this host own the quoted flow? Counted per family and owner. */
+static enum owner_kind ptb_owner(struct agent *a, const struct ptb_info *info,
+				 uint64_t now)
+{
+	struct owner_flow f;
+	enum owner_kind k = OWNER_UNKNOWN;
+
+	if (owner_flow_from_ptb(info, &f))
+		k = owner_lookup(&a->owner, &f, now, NULL);
+	a->cnt.ptb_owner[CNT_FAM(info->family)][k]++;
+	return k;
+}
+
 static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 		      const struct pkt_meta *meta)
 {
@@ -255,10 +307,14 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 	uint64_t now, fp;
 	size_t klen;
 
-	a->cnt.received++;
 	a->pkt = pkt;
 	a->pkt_len = len;
 	r = classify_packet(&a->policy, pkt, len, meta, &info);
+	if ((r == REASON_L2_BROADCAST && on_copy(a, pkt, len, VIA_BROADCAST)) ||
+	    (r == REASON_DENIED_SOURCE && from_peer(a, &info.outer_src) &&
+	     on_copy(a, pkt, len, VIA_PEER)))
+		return;
+	a->cnt.received++;
 	if (r != REASON_FORWARD) {
 		a->cnt.dropped[r]++;
 		log_decision(a, &info, "DROP", classify_reason_name(r));
@@ -276,6 +332,13 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 	if (dedup_seen(&a->dedup, fp, now)) {
 		a->cnt.deduplicated++;
 		log_decision(a, &info, "DROP", "deduplicated");
+		return;
+	}
+	/* The owner's kernel has the PTB: no copy, no token spent. Its
+	 * repetitions within the window are not looked up again. */
+	if (ptb_owner(a, &info, now) == OWNER_LOCAL && !a->conf->relay_owned) {
+		dedup_record(&a->dedup, fp, now);
+		log_decision(a, &info, "DROP", "owned");
 		return;
 	}
 	bucket = &a->iface_bucket[ifc - a->ifaces.ifs];
@@ -307,6 +370,8 @@ static void counters_snapshot(const struct agent *a, struct counters *out)
 	*out = a->cnt;
 	out->input_enobufs = a->lost_base.input_enobufs + input_enobufs(&a->input);
 	out->input_seq_gaps = a->lost_base.input_seq_gaps + input_gaps(&a->input);
+	memcpy(out->owner_lookups, a->owner.lookups, sizeof(out->owner_lookups));
+	memcpy(out->rescued, a->owner.rescued, sizeof(out->rescued));
 }
 
 static void log_counters(const struct agent *a)
@@ -314,8 +379,12 @@ static void log_counters(const struct agent *a)
 	char line[1000];
 	struct counters c;
 	struct metrics_view v = { .c = &c };
+	unsigned i;
 
 	counters_snapshot(a, &c);
+	/* The owner lines first: "counters:" comes last, when all is out. */
+	for (i = 0; metrics_format_owner_line(line, sizeof(line), &v, i); i++)
+		log_msg(LOG_INFO, "%s", line);
 	metrics_format_line(line, sizeof(line), &v);
 	peer_fwd_log_stats(&a->peers);
 	log_msg(LOG_INFO, "counters: %s", line);
@@ -470,6 +539,10 @@ static int event_loop(struct agent *a)
 					return EXIT_OK;
 			} else if (evs[i].data.fd == a->timerfd) {
 				on_tick(a);
+			} else if (evs[i].data.fd == a->owner.timerfd) {
+				owner_on_timer(&a->owner);
+			} else if (evs[i].data.fd == a->owner.fd) {
+				owner_drain(&a->owner);
 			} else if (evs[i].data.fd == a->watch.fd) {
 				if (iface_watch_receive(&a->watch, &a->ifaces) < 0) {
 					log_msg(LOG_ERR, "rtnetlink: receive failed: %s",
@@ -514,6 +587,34 @@ static void build_policy(struct agent *a)
 	a->policy.n_deny_src = c->n_peers;
 	a->policy.vips = c->vips;
 	a->policy.n_vips = c->n_vips;
+	/* Copies: the PTB as the router sent it, whoever relayed it. */
+	a->copy_policy.min_mtu4 = c->min_mtu;
+	a->copy_policy.max_mtu = c->max_mtu;
+	a->copy_policy.any_dst = true;
+}
+
+/* Lookups: owner_rate per second, the same burst (at least 1). */
+static double owner_burst(const struct pmtud_conf *c)
+{
+	return c->owner_rate > 1 ? c->owner_rate : 1;
+}
+
+/* Without sock_diag the agent still relays: every owner is unknown. */
+static void setup_owner(struct agent *a)
+{
+	char err[256];
+
+	if (owner_open(&a->owner, a->conf->owner_rate, owner_burst(a->conf),
+		       ratelimit_now(), err, sizeof(err)) < 0) {
+		log_msg(LOG_WARNING, "%s: every owner counts as unknown", err);
+		return;
+	}
+	if (epoll_add(a->epfd, a->owner.fd) < 0 ||
+	    epoll_add(a->epfd, a->owner.timerfd) < 0) {
+		log_msg(LOG_WARNING, "owner lookup: epoll: %s: every owner counts "
+			"as unknown", strerror(errno));
+		owner_close(&a->owner);
+	}
 }
 
 static int setup_limits(struct agent *a)
@@ -588,6 +689,7 @@ static int setup(struct agent *a, const char *source)
 		return EXIT_RUNTIME;
 	}
 	log_limit_init(&a->loglim, LOG_PACKET_RATE, LOG_PACKET_BURST, ratelimit_now());
+	setup_owner(a);
 	a->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (a->timerfd < 0 || arm_timer(a) < 0 || epoll_add(a->epfd, a->timerfd) < 0) {
 		log_msg(LOG_ERR, "stats timer: %s", strerror(errno));
@@ -768,6 +870,7 @@ static void commit(struct agent *a, const struct pmtud_conf *n, struct staged *s
 	if (strcmp(a->conf->metrics_file, n->metrics_file) != 0)
 		a->metrics_failing = false;
 	dedup_set_window(&a->dedup, n->dedup_window);
+	owner_set_rate(&a->owner, n->owner_rate, owner_burst(n));
 	a->conf = n;
 	build_policy(a);
 	log_init(n->verbose);
@@ -854,6 +957,10 @@ static void log_started(const struct agent *a)
 	if (!a->peers.n && !a->conf->broadcast)
 		log_msg(LOG_WARNING, "broadcast is off and no peer is configured: "
 			"no PTB is relayed");
+	log_msg(LOG_INFO, "flow owners: %g lookups/s, %s%s", a->conf->owner_rate,
+		a->conf->relay_owned ? "owned flows relayed too" : "owned flows not relayed",
+		a->conf->input == INPUT_NFQUEUE ? "; copies from other agents not seen "
+		"(NFQUEUE input)" : "");
 	if (a->peers.n)
 		log_msg(LOG_INFO, "relaying to %u peer(s): peer_rate %g/s in total, "
 			"ttl %u%s", a->peers.n, a->conf->peer_rate, a->conf->peer_ttl,
@@ -870,6 +977,7 @@ static void teardown(struct agent *a)
 	forward_close(&a->fwd);
 	iface_watch_close(&a->watch);
 	peer_fwd_close(&a->peers);
+	owner_close(&a->owner);
 	rl_table_free(a->src_limit);
 	if (a->epfd >= 0)
 		close(a->epfd);
@@ -926,6 +1034,7 @@ int agent_run(const struct pmtud_conf *c, const char *config_path,
 	a.argv = argv;
 	a.sigfd = a.epfd = a.fwd.fd = a.timerfd = a.watch.fd = -1;
 	a.peers.fd4 = a.peers.fd6 = -1;
+	a.owner.fd = a.owner.timerfd = -1;
 	rc = setup(&a, config_path ? config_path : "command line");
 	if (rc == EXIT_OK)
 		rc = drop_privileges(&a);

@@ -434,7 +434,7 @@ static enum classify_reason classify(const struct classify_policy *pol,
 	if (r != REASON_FORWARD)
 		return r;
 
-	if (!addr_eq(&out->outer_dst, &out->quoted_src))
+	if (!pol->any_dst && !addr_eq(&out->outer_dst, &out->quoted_src))
 		return REASON_DST_MISMATCH;
 	if (l4 != SIZE_MAX && l4_has_ports(out->quoted_proto)) {
 		const uint8_t *p = ic + ICMP_HLEN + l4;

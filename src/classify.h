@@ -78,6 +78,8 @@ struct classify_policy {
 	unsigned n_deny_src;
 	const struct pmtud_prefix *vips;	/* quoted source must be in one; */
 	unsigned n_vips;			/* NULL/0 = any address */
+	bool any_dst;		/* no dst_mismatch check: parsing a copy from a
+				 * peer, sent to our node address (owner.c) */
 };
 
 /* Decide on one packet. out is zeroed, then filled as far as parsing

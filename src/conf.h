@@ -73,6 +73,9 @@ struct pmtud_conf {
 	struct pmtud_prefix vips[PMTUD_MAX_VIPS];	/* quoted source must be in one */
 	unsigned n_vips;		/* 0: any address */
 	double dedup_window;		/* seconds; 0 = off, default 1.0 */
+	/* flow-owner lookups (owner.c) */
+	bool relay_owned;		/* relay PTBs for flows owned here, default false */
+	double owner_rate;		/* lookups/s (burst the same), default 100 */
 	bool dry_run;
 	int verbose;			/* 0..3 */
 	int cpu;			/* -1: no pinning */

@@ -29,29 +29,6 @@
 #define TCP_STATE_LISTEN	10	/* TCP_LISTEN in the kernel's enum */
 #define OWNER_RECV_TRIES	8	/* stray answers skipped per lookup */
 
-static const char *const result_names[OWNER_RESULT_MAX] = {
-	[OWNER_FOUND] = "found",
-	[OWNER_ABSENT] = "absent",
-	[OWNER_ERROR] = "error",
-	[OWNER_LIMITED] = "limited",
-};
-
-static const char *const kind_names[OWNER_KIND_MAX] = {
-	[OWNER_LOCAL] = "local",
-	[OWNER_REMOTE] = "remote",
-	[OWNER_UNKNOWN] = "unknown",
-};
-
-const char *owner_result_name(enum owner_result r)
-{
-	return (unsigned)r < OWNER_RESULT_MAX ? result_names[r] : "?";
-}
-
-const char *owner_kind_name(enum owner_kind k)
-{
-	return (unsigned)k < OWNER_KIND_MAX ? kind_names[k] : "?";
-}
-
 bool owner_flow_from_ptb(const struct ptb_info *info, struct owner_flow *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -231,8 +208,11 @@ static enum owner_result query(struct owner *o, const struct owner_flow *f,
 	int i;
 
 	memset(ans, 0, sizeof(*ans));
+	ans->result = OWNER_ERROR;
+	if (o->fd < 0)
+		goto out;
 	ans->result = OWNER_LIMITED;
-	if (o->fd < 0 || !tb_allow(&o->budget, now_ns))
+	if (!tb_allow(&o->budget, now_ns))
 		goto out;
 	ans->result = OWNER_ERROR;
 	len = owner_build_request(buf, sizeof(buf), f, seq, want_info);
@@ -258,6 +238,28 @@ enum owner_kind owner_lookup(struct owner *o, const struct owner_flow *f,
 
 	if (res)
 		*res = r;
+	return owner_kind_of(f, r);
+}
+
+static bool rescued(struct owner *o, const struct owner_flow *f,
+		    const struct owner_answer *ans, uint32_t mtu)
+{
+	if (ans->result != OWNER_FOUND || !ans->has_pmtu || !ans->pmtu ||
+	    ans->pmtu > mtu)
+		return false;
+	o->rescued[f->family == AF_INET6]++;
+	return true;
+}
+
+enum owner_kind owner_lookup_copy(struct owner *o, const struct owner_flow *f,
+				  uint32_t mtu, uint64_t now_ns)
+{
+	struct owner_answer ans;
+	bool tcp = f->proto == IPPROTO_TCP;
+	enum owner_result r = query(o, f, tcp, now_ns, &ans);
+
+	if (tcp && r == OWNER_FOUND && !rescued(o, f, &ans, mtu))
+		owner_schedule_check(o, f, mtu, now_ns);
 	return owner_kind_of(f, r);
 }
 
@@ -302,9 +304,7 @@ static void check_one(struct owner *o, const struct owner_check *c, uint64_t now
 		o->checks_dropped++;
 		return;
 	}
-	if (ans.result == OWNER_FOUND && ans.has_pmtu && ans.pmtu &&
-	    ans.pmtu <= c->mtu)
-		o->rescued[c->flow.family == AF_INET6]++;
+	rescued(o, &c->flow, &ans, c->mtu);
 }
 
 void owner_on_timer(struct owner *o)
@@ -326,6 +326,8 @@ void owner_drain(struct owner *o)
 	uint8_t buf[OWNER_BUFSIZE];
 	int i;
 
+	if (!o->nl)
+		return;
 	/* Bounded: the socket only ever holds answers we stopped waiting for. */
 	for (i = 0; i < OWNER_RECV_TRIES; i++)
 		if (mnl_socket_recvfrom(o->nl, buf, sizeof(buf)) < 0)

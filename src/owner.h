@@ -18,10 +18,13 @@
  *    unknown. Answers to other sequence numbers are skipped.
  *  - A token bucket bounds the lookups per second (rescue checks
  *    included). Past it: "limited", owner unknown, no syscall.
- *  - Rescue checks: owner_schedule_check() queues a check of a local
- *    TCP flow OWNER_CHECK_DELAY_MS later on the module's timerfd; when
- *    due, the socket's tcp_info (INET_DIAG_INFO) is read: tcpi_pmtu
- *    at most the copy's MTU is a rescue, counted per family. At most
+ *  - Rescues: owner_lookup_copy() looks up the flow of a copy another
+ *    agent sent with its tcp_info (INET_DIAG_INFO). A local TCP socket
+ *    whose tcpi_pmtu is at most the copy's MTU is a rescue, counted per
+ *    family. The kernel usually applied the copy before the agent
+ *    reads it; when not yet (the socket was busy: the kernel defers
+ *    the update), owner_schedule_check() looks again
+ *    OWNER_CHECK_DELAY_MS later on the module's timerfd. At most
  *    OWNER_CHECKS are pending; more are dropped (counted).
  *  - owner_build_request() and owner_parse_answer() are pure: every
  *    length in an answer is checked before it is read.
@@ -36,11 +39,12 @@
 #include "pmtud.h"
 #include "ratelimit.h"
 
-#define OWNER_CHECK_DELAY_MS	20	/* the owner's kernel handled the copy by then */
+#define OWNER_CHECK_DELAY_MS	5	/* a deferred PMTU update is done by then */
 #define OWNER_CHECKS		64	/* pending rescue checks */
 #define OWNER_BUFSIZE		8192	/* one answer: message, tcp_info, a few attributes */
 
-/* Stable label values (owner_result_name): only add before the MAX. */
+/* Label values of the metrics (named in metrics.c): only add before
+ * the MAX. */
 enum owner_result {
 	OWNER_FOUND = 0,	/* "found": a socket with the exact tuple */
 	OWNER_ABSENT,		/* "absent": none (or only a listener / unconnected) */
@@ -55,9 +59,6 @@ enum owner_kind {
 	OWNER_UNKNOWN,		/* "unknown" */
 	OWNER_KIND_MAX
 };
-
-const char *owner_result_name(enum owner_result r);
-const char *owner_kind_name(enum owner_kind k);
 
 /* The quoted flow, from this host's side: local = the quoted source. */
 struct owner_flow {
@@ -124,6 +125,11 @@ void owner_set_rate(struct owner *o, double rate, double burst);
  * NULL) says how the lookup went. */
 enum owner_kind owner_lookup(struct owner *o, const struct owner_flow *f,
 			     uint64_t now_ns, enum owner_result *res);
+
+/* The same for the flow of a copy advertising mtu, and the rescue
+ * check of a local TCP flow: now, else a little later. */
+enum owner_kind owner_lookup_copy(struct owner *o, const struct owner_flow *f,
+				  uint32_t mtu, uint64_t now_ns);
 
 /* Queue a rescue check of TCP flow f against mtu. */
 void owner_schedule_check(struct owner *o, const struct owner_flow *f,

@@ -44,11 +44,14 @@
 #define PRE_SET_SIZE		65536
 #define PRE_SET_TIMEOUT_MS	60000
 
-/* A batch holds at most: delete table, table, chain, and for each of
- * the two rules a set, its elements and the rule. With 64 interfaces
- * it stays under 6 KiB. mnl batches need twice their limit in buffer. */
-#define BATCH_LIMIT	32768	/* + 2 peer sets, + pre-limit rules and sets */
-#define BATCH_MAXMSG	32
+/* A batch holds at most: delete table, table, chain, two pre-limit
+ * sets, and per family five rules (pre-limits, capture, copies from
+ * peers and broadcasts), each with its interface set and elements, two
+ * with a peer set and elements: 45 messages. With 64 interfaces and 64
+ * peers it stays under 48 KiB. mnl batches need twice their limit in
+ * buffer. */
+#define BATCH_LIMIT	65536
+#define BATCH_MAXMSG	48
 #define NL_TIMEOUT_S	5		/* an answer that never comes */
 
 struct batch {
@@ -544,8 +547,9 @@ static int put_rule(struct batch *bt, struct rules *r,
 
 	if (c->n_ifaces > 1 && put_iface_set(bt, r, c, iface_set, m->name) < 0)
 		return -1;
-	if (kind == RULE_CAPTURE && rules_n_peers(c, m->family) > 1 &&
-	    put_peer_set(bt, r, c, m, set_id + PEER_SET_ID_BASE) < 0)
+	if ((kind == RULE_CAPTURE || kind == RULE_COPY_PEER) &&
+	    rules_n_peers(c, m->family) > 1 &&
+	    put_peer_set(bt, r, c, m, rules_peer_set_id(kind, set_id)) < 0)
 		return -1;
 	rule = nftnl_rule_alloc();
 	if (!rule)
@@ -563,6 +567,20 @@ static int put_rule(struct batch *bt, struct rules *r,
 	nftnl_rule_free(rule);
 	batch_next(bt);
 	return 0;
+}
+
+/* The copies other agents send us, for the owner lookup: NFLOG input
+ * only (a queued copy would wait for a verdict for nothing). */
+static int put_copy_rules(struct batch *bt, struct rules *r,
+			  const struct pmtud_conf *c, const struct icmp_match *m,
+			  uint32_t set_id)
+{
+	if (c->input != INPUT_NFLOG)
+		return 0;
+	if (rules_n_peers(c, m->family) &&
+	    put_rule(bt, r, c, m, RULE_COPY_PEER, set_id) < 0)
+		return -1;
+	return put_rule(bt, r, c, m, RULE_COPY_BCAST, set_id);
 }
 
 /* One atomic batch: [delete old table], table, chain, sets and rules.
@@ -593,7 +611,8 @@ static int install_batch(struct rules *r, const struct pmtud_conf *c,
 		if ((c->prelimit &&
 		     (put_rule(&bt, r, c, &rules_matches[i], RULE_PRE_SOURCE, i + 1) < 0 ||
 		      put_rule(&bt, r, c, &rules_matches[i], RULE_PRE_ALL, i + 1) < 0)) ||
-		    put_rule(&bt, r, c, &rules_matches[i], RULE_CAPTURE, i + 1) < 0)
+		    put_rule(&bt, r, c, &rules_matches[i], RULE_CAPTURE, i + 1) < 0 ||
+		    put_copy_rules(&bt, r, c, &rules_matches[i], i + 1) < 0)
 			goto nomem;
 	ret = batch_send(&bt, r, fail_idx);
 	if (ret < 0)

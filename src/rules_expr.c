@@ -173,9 +173,15 @@ static int expr_lookup(struct nftnl_rule *rule, uint32_t set_id, bool inverted)
 	return 0;
 }
 
-/* ip saddr != { peers } (or != peer): nothing without peers. */
-static int expr_not_from_peer(struct nftnl_rule *rule, const struct pmtud_conf *c,
-			      const struct icmp_match *m, uint32_t set_id)
+uint32_t rules_peer_set_id(enum rule_kind kind, uint32_t set_id)
+{
+	return PEER_SET_ID_BASE + set_id + (kind == RULE_COPY_PEER ? 2 : 0);
+}
+
+/* ip saddr != { peers } (or != peer), or with from: ip saddr { peers }
+ * (== peer). Nothing without peers. */
+static int expr_peer(struct nftnl_rule *rule, const struct pmtud_conf *c,
+		     const struct icmp_match *m, uint32_t set_id, bool from)
 {
 	unsigned i, n = rules_n_peers(c, m->family);
 
@@ -185,10 +191,11 @@ static int expr_not_from_peer(struct nftnl_rule *rule, const struct pmtud_conf *
 			 m->addr_len) < 0)
 		return -1;
 	if (n > 1)
-		return expr_lookup(rule, set_id, true);
+		return expr_lookup(rule, set_id, !from);
 	for (i = 0; c->peers[i].family != m->family; i++)
 		;
-	return expr_cmp(rule, NFT_CMP_NEQ, c->peers[i].a, m->addr_len);
+	return expr_cmp(rule, from ? NFT_CMP_EQ : NFT_CMP_NEQ, c->peers[i].a,
+			m->addr_len);
 }
 
 static int expr_counter(struct nftnl_rule *rule)
@@ -271,7 +278,8 @@ static int expr_capture(struct nftnl_rule *rule, const struct pmtud_conf *c,
 }
 
 const char *const rules_kind_names[] = { "", " pre-limit (source)",
-					       " pre-limit (all)" };
+					       " pre-limit (all)", " copies (peers)",
+					       " copies (broadcast)" };
 
 /* Pre-limit rates, whole packets per second (nft's unit). */
 static uint64_t pre_src_rate(const struct pmtud_conf *c)
@@ -284,7 +292,15 @@ static uint32_t pre_src_burst(const struct pmtud_conf *c)
 	return (uint32_t)(PRE_SRC_FACTOR * c->iface_burst + 0.999);
 }
 
-static struct nftnl_expr *limit_over(uint64_t rate, uint32_t burst)
+/* Copies logged per second and rule: what the owner lookups can take. */
+static uint32_t copy_rate(const struct pmtud_conf *c)
+{
+	return c->owner_rate < 1e6 ? (uint32_t)(c->owner_rate + 0.999) : 1000000;
+}
+
+/* "limit rate [over] R/second burst B packets": over matches what
+ * exceeds the rate, otherwise what stays within it. */
+static struct nftnl_expr *limit_expr(uint64_t rate, uint32_t burst, bool over)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("limit");
 
@@ -294,8 +310,30 @@ static struct nftnl_expr *limit_over(uint64_t rate, uint32_t burst)
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);	/* per second */
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, over ? NFT_LIMIT_F_INV : 0);
 	return e;
+}
+
+static struct nftnl_expr *limit_over(uint64_t rate, uint32_t burst)
+{
+	return limit_expr(rate, burst, true);
+}
+
+/* [ip saddr { peers }] limit rate R/second burst R packets counter log
+ * group N: a copy from another agent, to the owner lookup only. */
+static int expr_copy(struct nftnl_rule *rule, const struct pmtud_conf *c,
+		     const struct icmp_match *m, enum rule_kind kind, uint32_t set_id)
+{
+	struct nftnl_expr *e;
+
+	if (kind == RULE_COPY_PEER &&
+	    expr_peer(rule, c, m, rules_peer_set_id(kind, set_id), true) < 0)
+		return -1;
+	e = limit_expr(copy_rate(c), copy_rate(c), false);
+	if (!e)
+		return -1;
+	nftnl_rule_add_expr(rule, e);
+	return expr_counter(rule) < 0 || expr_log(rule, c->nflog_group) < 0 ? -1 : 0;
 }
 
 /* update @prelimitN { ip saddr limit rate over R/second burst B packets }:
@@ -363,17 +401,21 @@ static int build_tail(struct nftnl_rule *rule, const struct pmtud_conf *c,
 			return -1;
 		break;
 	case RULE_CAPTURE:
-		return expr_not_from_peer(rule, c, m, set_id + PEER_SET_ID_BASE) < 0 ||
+		return expr_peer(rule, c, m, rules_peer_set_id(kind, set_id), false) < 0 ||
 		       expr_counter(rule) < 0 ||
 		       expr_capture(rule, c, xt_queue) < 0 ? -1 : 0;
+	case RULE_COPY_PEER:
+	case RULE_COPY_BCAST:
+		return expr_copy(rule, c, m, kind, set_id);
 	}
 	return expr_counter(rule) < 0 || expr_return(rule) < 0 ? -1 : 0;
 }
 
 /* iifname { ... } meta pkttype != broadcast <icmp type/code>, then
  * the kind's tail: [ip saddr != { peers }] counter log group N | queue
- * num N bypass, or a pre-limit, counter and return. set_id: the
- * family's (1, 2); iface_set: this rule's interface set. */
+ * num N bypass, or a pre-limit, counter and return, or a copy's limit,
+ * counter and log (copies from broadcasts: meta pkttype broadcast).
+ * set_id: the family's (1, 2); iface_set: this rule's interface set. */
 int rules_build(struct nftnl_rule *rule, const struct pmtud_conf *c,
 		const struct icmp_match *m, enum rule_kind kind,
 		uint32_t set_id, uint32_t iface_set, bool xt_queue)
@@ -390,7 +432,8 @@ int rules_build(struct nftnl_rule *rule, const struct pmtud_conf *c,
 		return -1;
 	}
 	if (expr_meta(rule, NFT_META_PKTTYPE) < 0 ||
-	    expr_cmp_u8(rule, NFT_CMP_NEQ, PACKET_BROADCAST) < 0 ||
+	    expr_cmp_u8(rule, kind == RULE_COPY_BCAST ? NFT_CMP_EQ : NFT_CMP_NEQ,
+			PACKET_BROADCAST) < 0 ||
 	    expr_meta(rule, NFT_META_NFPROTO) < 0 ||
 	    expr_cmp_u8(rule, NFT_CMP_EQ, m->nfproto) < 0 ||
 	    expr_meta(rule, NFT_META_L4PROTO) < 0 ||

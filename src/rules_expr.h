@@ -34,8 +34,9 @@ struct nftnl_rule;
 #define NFT_BYTEORDER_BIG	2
 
 /* Peer sets are bound to their rule by ids after the interface sets'
- * (those: 1 + family + 4 x rule kind), the pre-limit sets after both. */
-#define PEER_SET_ID_BASE	16
+ * (those: family's set id (1, 2) + 4 x rule kind), the pre-limit sets
+ * after both: rules_peer_set_id(). */
+#define PEER_SET_ID_BASE	20
 #define PRE_SET_ID_BASE		32
 
 struct icmp_match {
@@ -62,7 +63,15 @@ enum rule_kind {
 	RULE_CAPTURE = 0,
 	RULE_PRE_SOURCE,	/* update @prelimitN { saddr limit rate over } */
 	RULE_PRE_ALL,		/* limit rate over prelimit_rate */
+	/* Copies other agents sent us, logged (NFLOG input only) under
+	 * an in-kernel limit for the owner lookup, never relayed: the
+	 * classifier refuses both kinds (l2_broadcast, denied_source). */
+	RULE_COPY_PEER,		/* ip saddr { peers } limit rate owner_rate */
+	RULE_COPY_BCAST,	/* meta pkttype broadcast, limit rate owner_rate */
 };
+
+/* The anonymous peer set of a capture or copy-from-peers rule. */
+uint32_t rules_peer_set_id(enum rule_kind kind, uint32_t set_id);
 
 extern const char *const rules_kind_names[];	/* for messages */
 

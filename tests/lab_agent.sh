@@ -16,7 +16,8 @@
 #    agent forwards it once; S1's agent never sees the copy (its rule
 #    skips pkttype broadcast); and even when a rule does hand S1 the
 #    copy (--no-rules plus an operator's rule without that guard), the
-#    classifier drops it as l2_broadcast: copies are never relayed;
+#    classifier refuses it as l2_broadcast: it is counted as a copy
+#    received (pmtud_copies_received_total), never relayed;
 #  - SIGTERM: exit status 0, table and NFLOG binding gone; SIGKILL:
 #    table gone all the same (owner flag) and the group unbound; a
 #    restart right after the kill works at once.
@@ -164,14 +165,20 @@ fed_copies()
 	fw2=$(lab_counter "$(lab_agent_counters S2)" forwarded)
 	lab_send_ptb E v4 1 qdst=198.51.100.201 >/dev/null
 	lab_send_ptb E v6 1 qdst=2001:db8:c::201 >/dev/null
-	c1=$(lab_agent_wait_received S1 2)
+	for _ in $(seq 20); do
+		lab_agent_counters S1 >/dev/null
+		[ $(( $(lab_owner_count S1 'copies_received_total{family="4",via="broadcast",owner="remote"}') +
+		      $(lab_owner_count S1 'copies_received_total{family="6",via="broadcast",owner="remote"}') )) -ge 2 ] && break
+		sleep 0.25
+	done
 	sleep 0.5
 	c1=$(lab_agent_counters S1)
 	c2=$(lab_agent_counters S2)
 	lab_note "copies fed to S1: ${c1#*counters: }"
-	lab_ok "copies fed to S1's agent are dropped as l2_broadcast, none forwarded" \
-		eval "[ $(lab_counter "$c1" received) -eq 2 ] && [ $(lab_counter "$c1" l2_broadcast) -eq 2 ] &&
-		      [ $(lab_counter "$c1" forwarded) -eq 0 ]"
+	lab_ok "copies fed to S1's agent are counted as copies received, none forwarded" \
+		eval "[ $(lab_counter "$c1" received) -eq 0 ] && [ $(lab_counter "$c1" forwarded) -eq 0 ] &&
+		      [ $(lab_owner_count S1 'copies_received_total{family=\"4\",via=\"broadcast\",owner=\"remote\"}') -eq 1 ] &&
+		      [ $(lab_owner_count S1 'copies_received_total{family=\"6\",via=\"broadcast\",owner=\"remote\"}') -eq 1 ]"
 	lab_ok "copies fed to S1's agent: still one copy per PTB on the wire (S2 forwarded $(( $(lab_counter "$c2" forwarded) - fw2 )), S2 got no copy back)" \
 		eval "[ $(lab_counter "$c2" forwarded) -eq $((fw2 + 2)) ] &&
 		      [ $(lab_ptb_count S1 v4 bcast) -eq 1 ] && [ $(lab_ptb_count S1 v6 bcast) -eq 1 ] &&

@@ -314,7 +314,7 @@ cfg full '{"iface": ["'"$IF"'"], "input": "nfqueue", "nflog_group": 0, "queue": 
  "peers": ["2001:DB8:0::1", "192.0.2.1", "198.51.100.1"], "broadcast": false,
  "peer_ttl": 255, "peer_rate": 0.5, "peer_source": ['"$PSRC"'], "min_mtu": 1280,
  "max_mtu": 9000, "vips": ["2001:DB8:80::/48", "203.0.113.80", "0.0.0.0/0"],
- "dedup_window": 0.25, "table": "my_table-1", "install_rules": false,
+ "dedup_window": 0.25, "relay_owned": true, "owner_rate": 2.5, "table": "my_table-1", "install_rules": false,
  "rules_skip_broadcast": true, "use_src_mac": true, "prelimit": false,
  "prelimit_rate": 10000000, "rcvbuf": 268435456, "cpu": '"$CPU"', "dry_run": true, "verbose": 3,
  "metrics_file": "/run/pmtud-nf/metrics.prom", "stats_interval": 3600, "user": "nobody"}'

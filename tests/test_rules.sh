@@ -9,15 +9,16 @@
 #  4. a second instance is refused (exit 2) and the first keeps its table;
 #  5. the rules match what they should and nothing else: ICMP frag-needed
 #     and ICMPv6 packet-too-big count, other codes and link-layer
-#     broadcasts don't, and traffic still flows;
+#     broadcasts don't (those count as copies from other agents), and
+#     traffic still flows;
 #  6. without CAP_NET_ADMIN: exit 2 with a clear message;
 #  7. "input": "nfqueue": the listing equals nft/pmtud-nfqueue.nft (on a
 #     kernel without nft_queue, where nft cannot load that file: equals
 #     it with the statement swapped for the xt NFQUEUE target the agent
 #     falls back to, and the fallback is logged).
-# Peers (loop guard): the listing with "ip saddr != ..." filters equals
-# pmtud.nft edited as its comment says, and a PTB from a peer is not
-# counted.
+# Peers (loop guard): the listing with "ip saddr != ..." filters (and
+# the copy-from-peers rules) equals pmtud.nft edited as its comment
+# says, and a PTB from a peer is not captured, only logged as a copy.
 # Needs root; exits 77 otherwise.
 set -u
 
@@ -181,7 +182,9 @@ start two 33 v0 v1
 load_reference 33 v0 v1
 compare_with_reference "two interfaces"
 grep -q 'iifname { "v0", "v1" } ' "$TMP/$NS_A.txt" || fail "two interfaces: no set"
-[ "$(grep -c 'log group 33$' "$TMP/$NS_A.txt")" = 2 ] || fail "two interfaces: log group"
+[ "$(grep -c 'pkttype != broadcast .* log group 33$' "$TMP/$NS_A.txt")" = 2 ] || fail "two interfaces: log group"
+[ "$(grep -c 'pkttype broadcast .* limit rate 100/second burst 100 packets counter log group 33$' "$TMP/$NS_A.txt")" = 2 ] ||
+	fail "two interfaces: copy rules"
 ok "two interfaces: listing equals pmtud.nft (anonymous set)"
 
 # 2. The kernel drops an owned table with its socket, even on SIGKILL.
@@ -217,11 +220,16 @@ ok "second instance refused with exit 2 and a clear message"
 # 4b. Peers: "ip saddr != <peer>" (one: a plain compare) and "ip6 saddr
 # != { peers }" (two: an anonymous set), as pmtud.nft documents them.
 OWNER_PEERS=192.0.2.9,2001:db8::9,2001:db8::a start peers 33 v0 v1
-REF_SED='/log group/s/frag-needed/& ip saddr != 192.0.2.9/; /log group/s/code no-route/& ip6 saddr != { 2001:db8::9, 2001:db8::a }/' \
+# After each capture rule, its copy-from-peers rule (pmtud.nft's comment).
+LIM='limit rate 100\/second burst 100 packets'
+REF_SED="/!= broadcast.*frag-needed counter log group/{s/frag-needed/& ip saddr != 192.0.2.9/;p;s/ != 192.0.2.9/ 192.0.2.9 $LIM/}
+/!= broadcast.*code no-route counter log group/{s/code no-route/& ip6 saddr != { 2001:db8::9, 2001:db8::a }/;p;s/ != {\(.*\)}/ {\1} $LIM/}" \
 	load_reference 33 v0 v1
 compare_with_reference "peers"
 grep -q 'ip6 saddr != { 2001:db8::9, 2001:db8::a } counter' "$TMP/$NS_A.txt" ||
 	fail "peers: no IPv6 peer set"
+grep -q 'ip6 saddr { 2001:db8::9, 2001:db8::a } limit rate 100/second burst 100 packets counter log group 33' \
+	"$TMP/$NS_A.txt" || fail "peers: no IPv6 copy-from-peers rule"
 stop TERM
 ok "peers: listing equals pmtud.nft with the peer filters"
 
@@ -281,11 +289,14 @@ else:
 EOF
 }
 
-# counters: "<ICMPv4 rule packets> <ICMPv6 rule packets>" (the log
-# rules; the pre-limit rules before them end in "return").
+# counters: "<ICMPv4 rule packets> <ICMPv6 rule packets>" (the capture
+# rules; the pre-limit rules before them end in "return"). COPIES=1:
+# those of the rules that log copies from other agents instead.
 counters() {
-	in_ns "$NS_A" nft list table inet pmtud |
-		sed -n '/ log group /s/.* counter packets \([0-9]*\) .*/\1/p' | paste -sd ' '
+	local sel='/second burst/!'
+	[ -n "${COPIES:-}" ] && sel='/second burst/'
+	in_ns "$NS_A" nft list table inet pmtud | grep ' log group ' |
+		sed -n "$sel"'s/.* counter packets \([0-9]*\) .*/\1/p' | paste -sd ' '
 }
 
 expect_counters() {
@@ -307,6 +318,7 @@ send 4 192.0.2.2 11 0
 expect_counters "1 0" "ICMP port-unreachable, time-exceeded"
 send 4 192.0.2.2 3 4 broadcast
 expect_counters "1 0" "link-layer broadcast frag-needed"
+COPIES=1 expect_counters "1 0" "link-layer broadcast frag-needed, as a copy"
 send 6 2001:db8::2 2 0
 expect_counters "1 1" "ICMPv6 packet-too-big"
 send 6 2001:db8::2 1 4
@@ -323,8 +335,9 @@ send 6 2001:db8::2 2 0
 in_ns "$NS_S" ping -c 1 -W 2 192.0.2.2 >/dev/null || fail "ping after peer PTBs"
 in_ns "$NS_S" ping -c 1 -W 2 2001:db8::2 >/dev/null || fail "ping6 after peer PTBs"
 expect_counters "0 0" "PTBs from a peer"
+COPIES=1 expect_counters "1 0 1 0" "PTBs from a peer, as copies (peer, broadcast per family)"
 stop TERM
-ok "PTBs whose source is a configured peer are not counted nor logged"
+ok "PTBs whose source is a configured peer are not captured, only logged as copies"
 
 # 6. Without CAP_NET_ADMIN. The agent binds its log group before it
 # installs rules, so the refusal comes from NFLOG (exit 3), and no

@@ -833,6 +833,9 @@ lab_agent_log()
 #			"counters: ..." line it logs in answer (waits 5 s)
 #   lab_counter LINE KEY	value of KEY=N in such a line (0 if absent;
 #			drop reasons such as port_filtered included)
+#   lab_owner_count NODE SERIES	after lab_agent_counters: value of a
+#			flow-owner series in NODE's last owner lines, e.g.
+#			'ptb_owner_total{family="4",owner="remote"}' (0 if absent)
 #   lab_agent_wait_received NODE N   ask counters until received >= N
 #			(5 s); print the last line, return 1 if short
 #   lab_get_many TIMEOUT_MS FAMILY INDEX [FAMILY INDEX...]
@@ -953,6 +956,17 @@ lab_counter()
 	for w in $1; do
 		case $w in
 		"$2"=*) echo "${w#*=}"; return 0 ;;
+		esac
+	done
+	echo 0
+}
+
+lab_owner_count()
+{
+	local fam=pmtud_${2%%\{*} labels="{${2#*\{}" w
+	for w in $(grep -F "$fam: " "$LAB_DIR/agent-$1.log" | tail -n 1); do
+		case $w in
+		"$labels"=*) echo "${w#"$labels"=}"; return 0 ;;
 		esac
 	done
 	echo 0
