@@ -131,17 +131,30 @@ lab_ok "valid exposition format ($fmt)" eval 'check_format "$PROM" >/dev/null'
 lab_ok "written atomically: no temp file left, mode 0644" \
 	eval '[ "$(ls "$LAB_DIR/metrics" | wc -l)" -eq 1 ] && [ "$(stat -c %a "$PROM")" = 644 ]'
 
-# 3. SIGUSR1: the same values under the same names (no traffic meanwhile).
+# 3. SIGUSR1: the same values under the same names (no traffic meanwhile);
+# the flow-owner families on their own lines, series as in the file.
 line=$(lab_agent_counters S2)
 same_values()
 {
-	python3 - "$PROM" "$1" <<-'PYEOF'
+	python3 - "$PROM" "$1" "$LOG" <<-'PYEOF'
 	import re, sys
 	prom = {}
 	for l in open(sys.argv[1]):
 	    if not l.startswith("#"):
 	        k, v = l.rsplit(" ", 1)
 	        prom[k] = int(v)
+	owner = {}
+	for l in open(sys.argv[3]):
+	    m = re.match(r"pmtud-nf: (pmtud_\w+_total): (.*)$", l)
+	    if m:
+	        owner[m.group(1)] = m.group(2)
+	for fam, series in owner.items():
+	    for w in series.split():
+	        labels, v = w.rsplit("=", 1)
+	        if prom.pop(fam + labels, None) != int(v):
+	            sys.exit("%s%s=%s not in the file" % (fam, labels, v))
+	if len(owner) != 4 or any(k.startswith(tuple(owner)) for k in prom):
+	    sys.exit("flow-owner families: %d lines, file %s" % (len(owner), sorted(prom)))
 	words = dict(w.split("=", 1) for w in sys.argv[2].split("counters: ", 1)[1].split())
 	key = {"received": "pmtud_received_total", "forwarded": "pmtud_forwarded_total",
 	       "unknown_iface": "pmtud_unknown_iface_total",
