@@ -35,6 +35,7 @@
 #include "pmtud.h"
 #include "privs.h"
 #include "ratelimit.h"
+#include "reload_ctl.h"
 #include "rules.h"
 
 #define ETHERTYPE_IPV4	0x0800
@@ -454,6 +455,28 @@ static int epoll_add(int epfd, int fd)
 
 static void reload(struct agent *a);
 
+/* What STATUS= says while running. */
+static const char *status_line(const struct agent *a, char *buf, size_t len)
+{
+	char what[32];
+
+	snprintf(buf, len, "%s, %u interface(s)",
+		 input_describe(a->conf, what, sizeof(what)), a->ifaces.n);
+	return buf;
+}
+
+/* A reload bracketed for systemd, answered to a --reload request. */
+static void reload_answered(struct agent *a, const struct signalfd_siginfo *si)
+{
+	uint64_t ok = a->cnt.reloads_ok;
+	char status[64];
+
+	reload_ctl_begin();
+	reload(a);
+	reload_ctl_end(si, a->cnt.reloads_ok != ok,
+		       status_line(a, status, sizeof(status)));
+}
+
 /* Returns 1 to keep running, 0 to stop. */
 static int handle_signal(struct agent *a)
 {
@@ -469,7 +492,7 @@ static int handle_signal(struct agent *a)
 			log_counters(a);
 			break;
 		case SIGHUP:
-			reload(a);
+			reload_answered(a, &si);
 			break;
 		}
 	}
@@ -1042,10 +1065,10 @@ int agent_run(const struct pmtud_conf *c, const char *config_path,
 		log_started(&a);
 #ifdef HAVE_LIBSYSTEMD
 		{
-			char what[32];
+			char status[64];
 
-			sd_notifyf(0, "READY=1\nSTATUS=%s, %u interface(s)",
-				   input_describe(c, what, sizeof(what)), a.ifaces.n);
+			sd_notifyf(0, "READY=1\nSTATUS=%s",
+				   status_line(&a, status, sizeof(status)));
 		}
 		watchdog_setup(&a);
 #endif

@@ -14,7 +14,7 @@
 
 #define VAL_BASE	0x100	/* getopt value of option i: VAL_BASE + i */
 
-enum { OPT_CONFIG, OPT_CHECK, OPT_HELP, OPT_VERSION, OPT_N };
+enum { OPT_CONFIG, OPT_CHECK, OPT_QUIET, OPT_RELOAD, OPT_HELP, OPT_VERSION, OPT_N };
 
 /* Options that are not configuration keys (key NULL). */
 static const struct conf_flag cli_flags[OPT_N] = {
@@ -22,6 +22,10 @@ static const struct conf_flag cli_flags[OPT_N] = {
 			 PMTUD_DEFAULT_CONFIG ", if it exists" },
 	[OPT_CHECK] = { "check-config", 0, NULL, NULL,
 			"validate the configuration, print it as JSON and exit", NULL },
+	[OPT_QUIET] = { "quiet", 'q', NULL, NULL,
+			"with --check-config or --reload: print nothing if valid", NULL },
+	[OPT_RELOAD] = { "reload", 0, "PID", NULL,
+			 "validate, then have agent PID reload and wait for its verdict", NULL },
 	[OPT_HELP] = { "help", 'h', NULL, NULL, "show this help and exit", NULL },
 	[OPT_VERSION] = { "version", 'V', NULL, NULL, "show the version and exit", NULL },
 };
@@ -38,6 +42,7 @@ struct parse {
 	struct given *given;
 	unsigned n_given;
 	const char *config;
+	const char *reload_pid;
 	bool action[OPT_N];
 };
 
@@ -151,6 +156,8 @@ static void take(struct parse *p, const struct conf_flag *f)
 	}
 	if (f == &cli_flags[OPT_CONFIG])
 		p->config = optarg;
+	if (f == &cli_flags[OPT_RELOAD])
+		p->reload_pid = optarg;
 	p->action[f - cli_flags] = true;
 }
 
@@ -213,6 +220,23 @@ static int apply(const struct parse *p, struct pmtud_conf *c,
 	return 0;
 }
 
+/* --reload's argument: systemd's $MAINPID, a decimal pid > 1. */
+static int parse_pid(const char *s, pid_t *pid, struct conf_error *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 1 || v > 0x3fffffff) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "command line: --reload: not a process id: '%.40s'", s);
+		return -1;
+	}
+	*pid = (pid_t)v;
+	return 0;
+}
+
 static int configure(struct parse *p, int argc, char **argv,
 		     struct pmtud_conf *c, struct cli_result *res,
 		     struct conf_error *err)
@@ -228,7 +252,12 @@ static int configure(struct parse *p, int argc, char **argv,
 	conf_resolve(c);
 	if (conf_validate(c, res->config_path ? res->config_path : "command line", err) < 0)
 		return -1;
+	res->quiet = p->action[OPT_QUIET];
 	res->action = p->action[OPT_CHECK] ? CLI_CHECK_CONFIG : CLI_RUN;
+	if (p->action[OPT_RELOAD]) {
+		res->action = CLI_RELOAD;
+		return parse_pid(p->reload_pid, &res->reload_pid, err);
+	}
 	return 0;
 }
 
@@ -240,6 +269,8 @@ int cli_configure(int argc, char **argv, struct pmtud_conf *c,
 
 	res->action = CLI_RUN;
 	res->config_path = NULL;
+	res->quiet = false;
+	res->reload_pid = 0;
 	rc = configure(&p, argc, argv, c, res, err);
 	free(p.longs);
 	free(p.given);
@@ -278,11 +309,13 @@ void cli_usage(FILE *out)
 	for (i = 0; (f = flag_at(i)); i++)
 		usage_line(out, f);
 	fprintf(out, "\nExit status:\n"
-		"  %d  success; with --check-config: the configuration is valid\n"
-		"  %d  invalid configuration file or command line\n"
+		"  %d  success; with --check-config: the configuration is valid;\n"
+		"     with --reload: the agent applied it\n"
+		"  %d  invalid configuration file or command line; with --reload:\n"
+		"     the agent refused it and runs the previous one\n"
 		"  %d  the nftables table could not be installed\n"
 		"  %d  the NFLOG/NFQUEUE input could not be bound (e.g. group busy)\n"
 		"  %d  the forwarding socket could not be opened\n"
-		"  %d  fatal error while running\n",
+		"  %d  fatal error while running; with --reload: no answer\n",
 		EXIT_OK, EXIT_CONFIG, EXIT_RULES, EXIT_INPUT, EXIT_OUTPUT, EXIT_RUNTIME);
 }

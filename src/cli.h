@@ -8,12 +8,15 @@
 #ifndef PMTUD_CLI_H
 #define PMTUD_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include "conf.h"
 
 enum cli_action {
 	CLI_RUN = 0,
 	CLI_CHECK_CONFIG,	/* --check-config */
+	CLI_RELOAD,		/* --reload PID */
 	CLI_HELP,		/* --help */
 	CLI_VERSION,		/* --version */
 };
@@ -21,6 +24,8 @@ enum cli_action {
 struct cli_result {
 	enum cli_action action;
 	const char *config_path;	/* file that was read, or NULL */
+	bool quiet;			/* --quiet */
+	pid_t reload_pid;		/* --reload PID */
 };
 
 /* Returns 0 and fills res and c, or -1 with err filled (exit 1). */

@@ -8,7 +8,7 @@
 # rejects a copy whose binary does not exist (the check can fail);
 # `systemd-analyze security --offline=yes` scores it <= 2.0; the
 # directives the agent relies on are there (Type, WatchdogSec,
-# ExecReload, Restart, capabilities).
+# ExecReload, Restart, capabilities, RuntimeDirectory).
 #
 # Kernel (root, in a namespace): the agent run with the unit's
 # credentials (a non-root uid, only CAP_NET_ADMIN and CAP_NET_RAW as
@@ -67,9 +67,12 @@ start=$(val ExecStart)
 pre=$(val ExecStartPre)
 check "ExecStart is an absolute path to pmtud-nf ($start)" \
 	test "${start%%/pmtud-nf *}" != "$start" -a "${start:0:1}" = /
-check "ExecStartPre runs --check-config with the same binary and file" \
-	test "$pre" = "$start --check-config"
-check "ExecReload sends SIGHUP" test "$(val ExecReload)" = '/bin/kill -HUP $MAINPID'
+check "ExecStartPre runs --check-config --quiet with the same binary and file" \
+	test "$pre" = "$start --check-config --quiet"
+check "ExecReload validates, then waits for the agent's verdict (no /bin/kill)" \
+	test "$(val ExecReload)" = "$start --quiet --reload \$MAINPID"
+check "metrics_file's directory: RuntimeDirectory=pmtud-nf, mode 0755" \
+	test "$(val RuntimeDirectory)" = pmtud-nf -a "$(val RuntimeDirectoryMode)" = 0755
 check "Restart=on-failure, not after a configuration error (exit 1)" \
 	test "$(val Restart)" = on-failure -a "$(val RestartPreventExitStatus)" = 1
 check "capabilities: exactly CAP_NET_ADMIN CAP_NET_RAW" \
@@ -88,8 +91,8 @@ mkdir -p "$DIR/man/man8" "$DIR/man/man5"
 cp "$SRC/src/pmtud-nf.8" "$DIR/man/man8/"
 cp "$SRC/config/pmtud.json.5" "$DIR/man/man5/"
 mkdir -p "$DIR/bad"
-sed "s|^\(ExecStart[A-Za-z]*=\)[^ ]*/pmtud-nf|\1$PMTUD_NF|" "$UNIT" > "$DIR/pmtud-nf.service"
-sed "s|^\(ExecStart[A-Za-z]*=\)[^ ]*/pmtud-nf|\1$DIR/missing/pmtud-nf|" "$UNIT" > "$DIR/bad/pmtud-nf.service"
+sed "s|^\(Exec[A-Za-z]*=\)[^ ]*/pmtud-nf|\1$PMTUD_NF|" "$UNIT" > "$DIR/pmtud-nf.service"
+sed "s|^\(Exec[A-Za-z]*=\)[^ ]*/pmtud-nf|\1$DIR/missing/pmtud-nf|" "$UNIT" > "$DIR/bad/pmtud-nf.service"
 
 if MANPATH=$DIR/man timeout 60 systemd-analyze verify "$DIR/pmtud-nf.service" > "$DIR/verify" 2>&1 &&
    ! [ -s "$DIR/verify" ]; then
