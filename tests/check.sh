@@ -11,7 +11,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# "check: STAGE: N s" after each stage, for CI's time budget.
+t0=$SECONDS
+took() { echo "check: $1: $((SECONDS - t0)) s"; t0=$SECONDS; }
 "$top/tests/deps.sh"
+took "tests/deps.sh"
 cd "$top"
 autoreconf -fi
 rm -rf "$build"
@@ -20,7 +24,9 @@ cd "$build"
 "$top/configure" --enable-werror CC="${CC:-gcc}"
 rc=0
 make -j"$jobs"
+took "autoreconf, configure, build"
 make -j"$jobs" check || rc=$?
+took "make check"
 # On failure the suite log holds the output of every failed test.
 [ "$rc" -eq 0 ] || cat test-suite.log
 pass=$(grep -ls '^:test-result: PASS' $(find . -name '*.trs') | wc -l)
@@ -31,6 +37,7 @@ if [ "$rc" -eq 0 ]; then
 	# already ran above, so distcheck skips them to stay within time.
 	PMTUD_SKIP_LAB=1 make distcheck \
 		DISTCHECK_CONFIGURE_FLAGS="--enable-werror" || rc=$?
+	took "make distcheck"
 fi
 # Unit tests under ASan+UBSan and valgrind, then FUZZ_SECONDS of
 # fuzzing per target. Each stage ends with "NAME: N passed, N failed,
@@ -45,6 +52,7 @@ for stage in tests/sanitize.sh tests/fuzz/run.sh; do
 		"$build/stage.log" | tail -n 1)
 	read -r p f s <<< "${n:-0 1 0}"
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	took "$stage"
 done
 echo "check: $pass passed, $fail failed, $skip skipped"
 exit "$rc"

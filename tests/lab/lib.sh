@@ -67,6 +67,10 @@
 #                           in = received (prerouting, any L2 type),
 #                           bcast = received in an L2 broadcast frame,
 #                           out = emitted locally (E's PTBs)
+#   lab_ptb_wait NODE v4|v6 KIND N   lab_ptb_count, polled until it
+#                           reaches N (LAB_WIRE_WAIT s, default 5: a
+#                           copy in flight on a loaded machine); prints
+#                           the count, which may end up above N
 #   lab_start_agent NODE ARGS...   run "$PMTUD_NF" ARGS in NODE's
 #                           namespace in the background (log in
 #                           $LAB_DIR/agent-NODE.log); wait until its
@@ -491,6 +495,17 @@ lab_ptb_count()
 	esac
 	lab_exec "$node" nft list counter inet lab "$name" |
 		awk '$1 == "packets" { print $2; found = 1 } END { exit !found }'
+}
+
+lab_ptb_wait()
+{
+	local n i
+	for i in $(seq $((${LAB_WIRE_WAIT:-5} * 10))); do
+		n=$(lab_ptb_count "$1" "$2" "$3") || return 1
+		[ "$n" -ge "$4" ] && break
+		sleep 0.1
+	done
+	echo "$n"
 }
 
 lab_mode()
@@ -1004,3 +1019,48 @@ lab_get_many()
 lab_get_line() { head -n 1 "$LAB_DIR/get.$1.$2"; }
 lab_get_rc() { sed -n 's/^rc=//p' "$LAB_DIR/get.$1.$2"; }
 lab_get_ms() { head -n 1 "$LAB_DIR/get.$1.$2" | awk '{ print $NF }'; }
+
+# ---- minimal Debian roots (tests/systemd_boot.sh, tests/fresh.sh) --------
+#   lab_debian_mirror       the Debian archive URI the host's apt uses
+#                           (first deb.debian.org-style entry of
+#                           /etc/apt/sources.list*), else deb.debian.org
+#   lab_debian_root NAME PKG...   print the path of a cached tarball of a
+#                           `mmdebstrap --variant=minbase` root of the
+#                           host's suite with PKG... included, built on
+#                           first use under LAB_ROOT_CACHE (default
+#                           /var/cache/pmtud-nf-test) and kept: its name
+#                           carries a hash of suite, mirror and packages,
+#                           so a changed list builds a new one.
+
+lab_debian_mirror()
+{
+	local uri
+	uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null |
+		sed -n -e 's|^deb \(\[[^]]*\] \)\{0,1\}\(https\{0,1\}://[^ ]*/debian/\{0,1\}\) .*|\2|p' \
+			-e 's|^URIs: *\(https\{0,1\}://[^ ]*/debian/\{0,1\}\)$|\1|p' | head -n 1)
+	echo "${uri:-http://deb.debian.org/debian}"
+}
+
+lab_debian_root()
+{
+	local name=$1 suite mirror key tar dir=${LAB_ROOT_CACHE:-/var/cache/pmtud-nf-test}
+	shift
+	suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+	mirror=$(lab_debian_mirror)
+	key=$(echo "$suite $mirror $*" | md5sum | cut -c1-12)
+	tar=$dir/$name-$suite-$key.tar
+	mkdir -p "$dir" || return 1
+	(
+		# One builder at a time; the others wait for its tarball.
+		flock -w 900 9 || exit 1
+		[ -s "$tar" ] && exit 0
+		rm -f "$dir/$name-$suite-"*.tar
+		# mmdebstrap picks the format from the name: keep ".tar".
+		mmdebstrap --quiet --variant=minbase ${1:+--include="$(echo "$*" | tr ' ' ,)"} \
+			"$suite" "$dir/.new-$name.tar" "$mirror" >"$tar.log" 2>&1 &&
+			mv "$dir/.new-$name.tar" "$tar" ||
+			{ tail -n 20 "$tar.log" >&2; rm -f "$dir/.new-$name.tar"; exit 1; }
+	) 9>"$dir/.lock" || return 1
+	echo "$tar"
+}
