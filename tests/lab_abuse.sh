@@ -11,7 +11,7 @@
 #     advertising 1279 are dropped as bad_mtu, none on the wire; 552 and
 #     1280 pass; with --min-mtu 68 an IPv4 PTB advertising 68 passes;
 #  2. dedup (default window 1 s): the same PTB sent 5 times within
-#     100 ms gives 1 copy on the wire and deduplicated=4; sent again
+#     the window gives 1 copy on the wire and deduplicated=4; sent again
 #     once the window is over it is relayed again; with
 #     --dedup-window 0 all 5 copies go out;
 #  3. vips (from the config file): PTBs quoting the VIP are relayed,
@@ -24,6 +24,10 @@
 #     first send to last packet handled), the rest counted. The kernel
 #     pre-limit is off (--no-prelimit) so that the whole flood reaches
 #     the agent: its own limits are what is measured.
+# Independent of the machine's speed: a fresh agent per phase, limits
+# not under test out of reach (FAST), the kernel pre-limit off, copies
+# polled until they arrive on the wire, bounds that grow with the time
+# measured.
 set -u
 # shellcheck source=tests/lab/lib.sh
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
@@ -38,8 +42,9 @@ lab_set_owner S1 S2 || { echo "Bail out! lab_set_owner S1 S2"; exit 1; }
 
 CONF=$LAB_DIR/empty.json
 echo '{}' >"$CONF"
-# Generous limits: no rate limit interferes outside phase 4.
-FAST=(--src-rate 1000 --src-burst 1000 --iface-rate 1000 --iface-burst 1000)
+# Generous limits, no kernel pre-limit: no rate limit interferes
+# outside phase 4.
+FAST=(--src-rate 1000 --src-burst 1000 --iface-rate 1000 --iface-burst 1000 --no-prelimit)
 N4=$(lab_node_addr S2 v4) N6=$(lab_node_addr S2 v6)
 
 # Restart S2's agent with these options and zero the wire counters.
@@ -70,7 +75,9 @@ settle()
 	C=$(lab_agent_counters S2)
 	lab_note "S2 ${C#*counters: }"
 }
-wire() { lab_ptb_count S1 "$1" bcast; }
+# Copies on the wire, polled until WANT arrived: on a loaded machine a
+# copy the agent sent may still be on its way.
+wire() { lab_ptb_wait S1 "$1" bcast "${2:-0}"; }
 cnt() { lab_counter "$C" "$1"; }
 
 # 1 + 2 + 3 (control): defaults, generous limits.
@@ -81,13 +88,13 @@ settle 6
 lab_ok "min MTU: 3 v4 PTBs at 551 and 3 v6 at 1279 dropped as bad_mtu ($(cnt bad_mtu))" \
 	[ "$(cnt bad_mtu)" -eq 6 ]
 for f in v4 v6; do
-	lab_ok "min MTU: no $f copy below the floor on the wire ($(wire $f))" [ "$(wire $f)" -eq 0 ]
+	lab_ok "min MTU: no $f copy below the floor on the wire ($(wire $f 0))" [ "$(wire $f 0)" -eq 0 ]
 done
 send v4 3 mtu=552 vary=1 "qdst=$(qaddr v4 1)"
 send v6 3 mtu=1280 vary=1 "qdst=$(qaddr v6 1)"
 settle 12
 for f in v4 v6; do
-	lab_ok "min MTU: 3 $f PTBs at the floor (552 / 1280) relayed ($(wire $f))" [ "$(wire $f)" -eq 3 ]
+	lab_ok "min MTU: 3 $f PTBs at the floor (552 / 1280) relayed ($(wire $f 3))" [ "$(wire $f 3)" -eq 3 ]
 done
 
 lab_ptb_reset
@@ -95,19 +102,22 @@ send v4 1 "dst=$N4" "qsrc=$N4" "qdst=$(qaddr v4 2)"
 send v6 1 "dst=$N6" "qsrc=$N6" "qdst=$(qaddr v6 2)"
 settle 14
 for f in v4 v6; do
-	lab_ok "no vips: a $f PTB about S2's node address is relayed ($(wire $f))" [ "$(wire $f)" -eq 1 ]
+	lab_ok "no vips: a $f PTB about S2's node address is relayed ($(wire $f 1))" [ "$(wire $f 1)" -eq 1 ]
 done
 
 lab_ptb_reset
+t_dup0=${EPOCHREALTIME/./}
 sent4=$(lab_send_ptb E v4 5 "qdst=$(qaddr v4 3)") && sent6=$(lab_send_ptb E v6 5 "qdst=$(qaddr v6 3)") ||
 	{ echo "Bail out! lab_send_ptb (dedup)"; exit 1; }
 t_dup=${EPOCHREALTIME/./}
 settle 24
 lab_note "dedup: v4 $sent4 ms, v6 $sent6 ms"
-lab_ok "dedup: 5 identical PTBs per family sent within 100 ms" \
-	eval "[ ${sent4##* } -lt 100 ] && [ ${sent6##* } -lt 100 ]"
+# What matters is that all 5 fall in the 1 s window, however slow the
+# machine; sent back to back, they take a few ms.
+lab_ok "dedup: 5 identical PTBs per family sent within the 1 s window" \
+	eval "[ $(( (t_dup - t_dup0) / 1000 )) -lt 900 ]"
 for f in v4 v6; do
-	lab_ok "dedup: 5 identical $f PTBs, 1 copy on the wire ($(wire $f))" [ "$(wire $f)" -eq 1 ]
+	lab_ok "dedup: 5 identical $f PTBs, 1 copy on the wire ($(wire $f 1))" [ "$(wire $f 1)" -eq 1 ]
 done
 lab_ok "dedup: deduplicated=8 (4 per family), none rate-limited ($(cnt deduplicated))" \
 	eval "[ $(cnt deduplicated) -eq 8 ] && [ $(cnt limited_source) -eq 0 ] &&
@@ -119,7 +129,7 @@ send v4 1 "qdst=$(qaddr v4 3)"
 send v6 1 "qdst=$(qaddr v6 3)"
 settle 26
 for f in v4 v6; do
-	lab_ok "dedup: the same $f PTB after the window is relayed again ($(wire $f))" [ "$(wire $f)" -eq 1 ]
+	lab_ok "dedup: the same $f PTB after the window is relayed again ($(wire $f 1))" [ "$(wire $f 1)" -eq 1 ]
 done
 lab_ok "dedup: still deduplicated=8" [ "$(cnt deduplicated)" -eq 8 ]
 
@@ -129,13 +139,13 @@ send v4 5 "qdst=$(qaddr v4 4)"
 send v6 5 "qdst=$(qaddr v6 4)"
 settle 10
 for f in v4 v6; do
-	lab_ok "--dedup-window 0: 5 identical $f PTBs, 5 copies ($(wire $f))" [ "$(wire $f)" -eq 5 ]
+	lab_ok "--dedup-window 0: 5 identical $f PTBs, 5 copies ($(wire $f 5))" [ "$(wire $f 5)" -eq 5 ]
 done
 lab_ok "--dedup-window 0: deduplicated=0" [ "$(cnt deduplicated)" -eq 0 ]
 lab_ptb_reset
 send v4 1 mtu=68 "qdst=$(qaddr v4 5)"
 settle 11
-lab_ok "--min-mtu 68: a v4 PTB advertising 68 is relayed ($(wire v4))" [ "$(wire v4)" -eq 1 ]
+lab_ok "--min-mtu 68: a v4 PTB advertising 68 is relayed ($(wire v4 1))" [ "$(wire v4 1)" -eq 1 ]
 
 # 3. vips, from the file.
 VCONF=$LAB_DIR/vips.json
@@ -147,7 +157,7 @@ send v4 3 vary=1 "dst=$N4" "qsrc=$N4" "qdst=$(qaddr v4 7)"
 send v6 3 vary=1 "dst=$N6" "qsrc=$N6" "qdst=$(qaddr v6 7)"
 settle 10
 for f in v4 v6; do
-	lab_ok "vips: only the 2 $f PTBs quoting the VIP are relayed ($(wire $f))" [ "$(wire $f)" -eq 2 ]
+	lab_ok "vips: only the 2 $f PTBs quoting the VIP are relayed ($(wire $f 2))" [ "$(wire $f 2)" -eq 2 ]
 done
 lab_ok "vips: the 6 PTBs about S2's node address dropped as not_vip ($(cnt not_vip))" \
 	eval "[ $(cnt not_vip) -eq 6 ] && [ $(cnt forwarded) -eq 4 ]"
