@@ -62,7 +62,11 @@ run()
 		--chdir="$SRC" "$@" </dev/null
 }
 rc=0
-run /bin/bash tests/deps.sh || { say "tests/deps.sh failed in the fresh root"; rc=1; }
+if ! run /bin/bash tests/deps.sh >"$DIR/deps.log" 2>&1; then
+	tail -n 30 "$DIR/deps.log"
+	say "tests/deps.sh failed in the fresh root"
+	rc=1
+fi
 stage "tests/deps.sh (network)"
 if [ $rc = 0 ]; then
 	run --private-network --capability=all /bin/bash -c \
