@@ -18,6 +18,9 @@
 # inside a container). Run by .ci/run after the suite; not in make check
 # (it runs make check itself). Prints each stage's time.
 set -u
+# One compound command: bash reads it whole before running it, so the
+# checkout may change while this runs (it takes a while).
+{
 top=$(cd "$(dirname "$0")/.." && pwd)
 say() { echo "fresh: $*"; }
 skip() { say "SKIP: $*"; exit 77; }
@@ -75,3 +78,4 @@ if [ $rc = 0 ]; then
 fi
 say "$([ $rc = 0 ] && echo PASS || echo FAIL): the README's commands on a fresh $(. "$ROOT/etc/os-release" && echo "$PRETTY_NAME") root"
 exit $rc
+}

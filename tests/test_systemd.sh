@@ -171,6 +171,9 @@ with open(out, "w", buffering=1) as f:
                 f.write("%.3f CHECK table=%d group=%d\n" % (t, tab, bound))
 EOF
 chmod 755 "$DIR"
+# The unprivileged uid below must reach the binary: a build under /root
+# (0700, where a clone made as root usually is) it cannot.
+cp "$PMTUD_NF" "$DIR/pmtud-nf" && chmod 755 "$DIR/pmtud-nf" && PMTUD_NF=$DIR/pmtud-nf
 echo '{ "iface": "sd0", "nflog_group": 44 }' > "$DIR/pmtud.json"
 chmod 644 "$DIR/pmtud.json"
 timeout 30 python3 "$DIR/listen.py" "$DIR/notify.sock" "$NS" "$DIR/notify.log" &
