@@ -106,16 +106,15 @@ for f in v4 v6; do
 done
 
 lab_ptb_reset
-t_dup0=${EPOCHREALTIME/./}
 sent4=$(lab_send_ptb E v4 5 "qdst=$(qaddr v4 3)") && sent6=$(lab_send_ptb E v6 5 "qdst=$(qaddr v6 3)") ||
 	{ echo "Bail out! lab_send_ptb (dedup)"; exit 1; }
 t_dup=${EPOCHREALTIME/./}
 settle 24
 lab_note "dedup: v4 $sent4 ms, v6 $sent6 ms"
-# What matters is that all 5 fall in the 1 s window, however slow the
-# machine; sent back to back, they take a few ms.
+# What matters is that each family's 5 fall in its 1 s window, however
+# slow the machine (the sender's own first-to-last time).
 lab_ok "dedup: 5 identical PTBs per family sent within the 1 s window" \
-	eval "[ $(( (t_dup - t_dup0) / 1000 )) -lt 900 ]"
+	eval "[ ${sent4##* } -lt 900 ] && [ ${sent6##* } -lt 900 ]"
 for f in v4 v6; do
 	lab_ok "dedup: 5 identical $f PTBs, 1 copy on the wire ($(wire $f 1))" [ "$(wire $f 1)" -eq 1 ]
 done
