@@ -75,6 +75,13 @@ static int input_receive(struct input *in, pkt_cb cb, void *arg)
 	return input_nflog_receive(&in->u.nflog, cb, arg);
 }
 
+/* Once per loop turn: ms until the input needs a turn without
+ * traffic (NFLOG's return to immediate delivery), -1 for none. */
+static int input_idle(struct input *in)
+{
+	return in->kind == INPUT_NFQUEUE ? -1 : input_nflog_idle(&in->u.nflog);
+}
+
 /* Idempotent, also on a zeroed struct (both modules' close are). */
 static void input_close(struct input *in)
 {
@@ -97,6 +104,16 @@ static uint64_t input_gaps(const struct input *in)
 {
 	return in->kind == INPUT_NFQUEUE ? in->u.nfq.id_gaps
 					 : in->u.nflog.seq_gaps;
+}
+
+/* NFLOG's batching switches, added to *to_batch and *to_immediate. */
+static void input_switches(const struct input *in, uint64_t *to_batch,
+			   uint64_t *to_immediate)
+{
+	if (in->kind == INPUT_NFQUEUE)
+		return;
+	*to_batch += in->u.nflog.adapt.to_batch;
+	*to_immediate += in->u.nflog.adapt.to_immediate;
 }
 
 /* "NFLOG group 33" / "NFQUEUE 33", for messages. */
@@ -373,6 +390,9 @@ static void counters_snapshot(const struct agent *a, struct counters *out)
 	out->input_seq_gaps = a->lost_base.input_seq_gaps + input_gaps(&a->input);
 	memcpy(out->owner_lookups, a->owner.lookups, sizeof(out->owner_lookups));
 	memcpy(out->rescued, a->owner.rescued, sizeof(out->rescued));
+	out->input_to_batch = a->lost_base.input_to_batch;
+	out->input_to_immediate = a->lost_base.input_to_immediate;
+	input_switches(&a->input, &out->input_to_batch, &out->input_to_immediate);
 }
 
 static void log_counters(const struct agent *a)
@@ -543,13 +563,19 @@ static int arm_timer(struct agent *a)
 	return timerfd_settime(a->timerfd, 0, &its, NULL);
 }
 
+static int min_timeout(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
 static int event_loop(struct agent *a)
 {
 	struct epoll_event evs[4];
 	int n, i;
 
 	for (;;) {
-		n = epoll_wait(a->epfd, evs, 4, watchdog_kick(a));
+		n = epoll_wait(a->epfd, evs, 4,
+			       min_timeout(watchdog_kick(a), input_idle(&a->input)));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -873,6 +899,8 @@ static void commit(struct agent *a, const struct pmtud_conf *n, struct staged *s
 		input_receive(&a->input, on_packet, a);
 		a->lost_base.input_enobufs += input_enobufs(&a->input);
 		a->lost_base.input_seq_gaps += input_gaps(&a->input);
+		input_switches(&a->input, &a->lost_base.input_to_batch,
+			       &a->lost_base.input_to_immediate);
 		input_close(&a->input);
 		a->input = st->input;
 	}

@@ -34,6 +34,8 @@ struct counters {
 	uint64_t send_errors;
 	uint64_t input_enobufs;		/* NFLOG recv() ENOBUFS events */
 	uint64_t input_seq_gaps;	/* packets lost per NFLOG sequence numbers */
+	uint64_t input_to_batch;	/* NFLOG: switches to kernel batching */
+	uint64_t input_to_immediate;	/* NFLOG: switches back to threshold 1 */
 	uint64_t reloads_ok;
 	uint64_t reloads_failed;
 	uint64_t log_suppressed;	/* per-packet log lines not written */

@@ -10,23 +10,39 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <libnetfilter_log/libnetfilter_log.h>
 #include <libnetfilter_log/linux_nfnetlink_log.h>
+#include "batch_adapt.h"
 #include "input_nflog.h"
 #include "nfnl_sock.h"
 
-/* Receive batching: one recvmmsg() takes up to NFLOG_RX_SLOTS messages
- * (with queue threshold 1 each packet is its own datagram, so a plain
- * recv() costs one system call per PTB; under a flood that call was
- * most of the agent's CPU time). A slot holds any ICMP error a router
- * sends (at most 576 / 1280 bytes by RFC 1812 / 4443), even from a
- * 9000-byte jumbo link, with the NFLOG attributes. A larger one
- * arrives truncated, is skipped, and shows up as a sequence gap. */
-#define NFLOG_RX_SLOTS	16
-#define NFLOG_RX_SLOT	(12 * 1024)
+/* Receive: one recvmmsg() takes up to NFLOG_RX_SLOTS datagrams. With
+ * queue threshold 1 each packet is its own datagram; with kernel
+ * batching one datagram carries a whole batch, up to the skb's
+ * tailroom: NFLOG_BATCH_BUFSIZ rounded up by the slab, below a slot.
+ * The slots are allocated at open (nfnl_rx: not on the stack, nothing
+ * per packet). A longer datagram arrives truncated, is
+ * skipped, and shows up as a sequence gap. */
+#define NFLOG_RX_SLOTS		16
+#define NFLOG_RX_SLOT		(132 * 1024)
+#define NFLOG_RX_SLOTS_BATCH	2
+
+/* Kernel batching (see batch_adapt.h): a threshold that the buffer
+ * reaches first, and a buffer of 128 KiB less the skb's own overhead,
+ * the largest the kernel takes (131072) that its allocator does not
+ * round up to 256 KiB. Immediate mode goes back to one page. */
+#define NFLOG_BATCH_QTHRESH	1000
+#define NFLOG_BATCH_BUFSIZ	(131072 - 512)
+
+/* Bounded work per wakeup: at most this many packets (plus the rest of
+ * the last recvmmsg()) before the event loop serves its other sources;
+ * the socket stays readable, so the loop comes straight back. */
+#define NFLOG_RX_BUDGET		1024
+
 
 /* Config messages and their ACKs are tiny; a fixed size also keeps
  * libmnl's sysconf()-based MNL_SOCKET_BUFFER_SIZE from making a VLA. */
@@ -107,9 +123,10 @@ static int nflog_bind(struct nflog_input *in, char *err, size_t errlen)
 		return -1;
 	}
 
-	/* Full packets, no batching: a lone PTB must not wait for the
-	 * kernel's default 1 s flush timer. Sequence numbers reveal drops
-	 * that happen before our socket (e.g. ENOBUFS). */
+	/* Full packets, no batching to start with: a lone PTB must not
+	 * wait for a flush timer (adapt() turns batching on under load,
+	 * with flush timeout 0: the next tick). Sequence numbers reveal
+	 * drops that happen before our socket (e.g. ENOBUFS). */
 	nlh = cfg_header(buf, in->group, 2);
 	if (nflog_attr_put_cfg_mode(nlh, NFULNL_COPY_PACKET, 0xffff) < 0) {
 		snprintf(err, errlen, "NFLOG group %u: cannot build config message", in->group);
@@ -129,6 +146,15 @@ static int nflog_bind(struct nflog_input *in, char *err, size_t errlen)
 	return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+
 int input_nflog_open(struct nflog_input *in, uint16_t group, uint32_t rcvbuf,
 		     char *err, size_t errlen)
 {
@@ -137,20 +163,68 @@ int input_nflog_open(struct nflog_input *in, uint16_t group, uint32_t rcvbuf,
 	memset(in, 0, sizeof(*in));
 	in->fd = -1;
 	in->group = group;
+	in->adaptive = true;
+	batch_adapt_init(&in->adapt, mono_ns());
 	snprintf(what, sizeof(what), "NFLOG group %u", group);
-	in->nl = nfnl_sock_open(rcvbuf, what, err, errlen);
-	if (!in->nl)
+	in->rx = nfnl_rx_new(NFLOG_RX_SLOTS, NFLOG_RX_SLOT);
+	if (!in->rx) {
+		snprintf(err, errlen, "%s: receive buffer: %s", what, strerror(errno));
 		return -1;
+	}
+	in->nl = nfnl_sock_open(rcvbuf, what, err, errlen);
+	if (!in->nl) {
+		nfnl_rx_free(in->rx);
+		in->rx = NULL;
+		return -1;
+	}
 	in->fd = mnl_socket_get_fd(in->nl);
 	in->portid = mnl_socket_get_portid(in->nl);
 	if (nflog_bind(in, err, errlen) < 0 ||
 	    nfnl_sock_nonblock(in->nl, what, err, errlen) < 0) {
-		mnl_socket_close(in->nl);
-		in->nl = NULL;
-		in->fd = -1;
+		input_nflog_close(in);
 		return -1;
 	}
 	return 0;
+}
+
+/* The group's batching, changed on the bound instance. No ACK awaited
+ * (the socket is the event loop's now): a refusal comes back as an
+ * error message, which the receive path skips. */
+static int set_batching(struct nflog_input *in, bool on)
+{
+	_Alignas(struct nlmsghdr) char buf[NFLOG_CFGBUF];
+	struct nlmsghdr *nlh;
+	long page = sysconf(_SC_PAGESIZE);
+
+	nlh = nflog_nlmsg_put_header(buf, NFULNL_MSG_CONFIG, AF_UNSPEC, in->group);
+	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(on ? NFLOG_BATCH_QTHRESH : 1));
+	mnl_attr_put_u32(nlh, NFULA_CFG_NLBUFSIZ,
+			 htonl(on ? NFLOG_BATCH_BUFSIZ : page > 0 && page < 8192 ? (uint32_t)page : 8192));
+	return mnl_socket_sendto(in->nl, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
+}
+
+/* Once per receive (one clock read per batch, not per packet). */
+static void adapt(struct nflog_input *in, unsigned n, uint64_t now)
+{
+	if (!in->adaptive || !batch_adapt_update(&in->adapt, now, n))
+		return;
+	if (set_batching(in, in->adapt.batching) < 0)
+		batch_adapt_set(&in->adapt, !in->adapt.batching, now);
+}
+
+int input_nflog_idle(struct nflog_input *in)
+{
+	uint64_t due, now;
+
+	if (!in->nl || !in->adaptive || !(due = batch_adapt_due(&in->adapt)))
+		return -1;
+	now = mono_ns();
+	if (now >= due) {
+		adapt(in, 0, now);
+		if (!(due = batch_adapt_due(&in->adapt)))
+			return -1;
+	}
+	return (int)((due - now + 999999) / 1000000);
 }
 
 struct rx_ctx {
@@ -214,28 +288,22 @@ static int rx_data_cb(const struct nlmsghdr *nlh, void *arg)
 
 int input_nflog_receive(struct nflog_input *in, pkt_cb cb, void *arg)
 {
-	_Alignas(struct nlmsghdr) uint8_t buf[NFLOG_RX_SLOTS][NFLOG_RX_SLOT];
 	struct rx_ctx rx = { .in = in, .cb = cb, .arg = arg };
-	struct mmsghdr msgs[NFLOG_RX_SLOTS];
-	struct iovec iov[NFLOG_RX_SLOTS];
+	struct mmsghdr *msgs;
+	unsigned vlen;
 	int i, n;
 
 	if (!in->nl)
 		return -1;
-	memset(msgs, 0, sizeof(msgs));
-	for (i = 0; i < NFLOG_RX_SLOTS; i++) {
-		iov[i].iov_base = buf[i];
-		iov[i].iov_len = sizeof(buf[i]);
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
-	for (;;) {
-		n = recvmmsg(in->fd, msgs, NFLOG_RX_SLOTS, MSG_DONTWAIT, NULL);
+	msgs = in->rx->msgs;
+	vlen = in->adapt.batching ? NFLOG_RX_SLOTS_BATCH : NFLOG_RX_SLOTS;
+	while (rx.delivered < NFLOG_RX_BUDGET) {
+		n = recvmmsg(in->fd, msgs, vlen, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return rx.delivered;
+				break;
 			/* The kernel dropped packets for us: count and go on;
 			 * the sequence gap tells how many. */
 			if (errno == ENOBUFS) {
@@ -244,16 +312,19 @@ int input_nflog_receive(struct nflog_input *in, pkt_cb cb, void *arg)
 			}
 			return -1;
 		}
-		/* Error messages (not expected after setup) and malformed
+		/* Error messages (a refused batching change) and malformed
 		 * batches end this datagram only; the socket stays usable. */
 		for (i = 0; i < n; i++)
 			if (!(msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
-				mnl_cb_run(buf[i], msgs[i].msg_len, 0, 0, rx_data_cb, &rx);
+				mnl_cb_run(nfnl_rx_slot(in->rx, (unsigned)i), msgs[i].msg_len,
+					   0, 0, rx_data_cb, &rx);
 		/* Fewer than asked for: the queue was empty, no need for
 		 * one more call to hear EAGAIN. */
-		if (n < NFLOG_RX_SLOTS)
-			return rx.delivered;
+		if ((unsigned)n < vlen)
+			break;
 	}
+	adapt(in, (unsigned)rx.delivered, mono_ns());
+	return rx.delivered;
 }
 
 void input_nflog_close(struct nflog_input *in)
@@ -261,6 +332,8 @@ void input_nflog_close(struct nflog_input *in)
 	_Alignas(struct nlmsghdr) char buf[NFLOG_CFGBUF];
 	struct nlmsghdr *nlh;
 
+	nfnl_rx_free(in->rx);
+	in->rx = NULL;
 	if (!in->nl)
 		return;
 	/* Closing the socket destroys the instance too; the explicit

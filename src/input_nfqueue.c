@@ -24,6 +24,18 @@
  * attributes, so MSG_TRUNC cannot happen. */
 #define NFQ_RXBUF	(65536 + 8192)
 
+/* Receive: one recvmmsg() takes up to NFQ_RX_SLOTS messages (the
+ * kernel builds one per packet) and one verdict accepts them all. The
+ * slots are allocated at open (nfnl_rx): nothing on the stack,
+ * nothing per packet. */
+#define NFQ_RX_SLOTS	16
+
+/* Bounded work per wakeup: at most this many packets (plus the rest of
+ * the last recvmmsg()) before the event loop serves its other sources;
+ * the socket stays readable, so the loop comes straight back. */
+#define NFQ_RX_BUDGET	1024
+
+
 /* Config and verdict messages and their ACKs are tiny; a fixed size
  * also keeps libmnl's sysconf()-based MNL_SOCKET_BUFFER_SIZE from
  * making a VLA. */
@@ -185,16 +197,22 @@ int input_nfqueue_open(struct nfqueue_input *in, uint16_t queue,
 	in->fd = -1;
 	in->queue = queue;
 	snprintf(what, sizeof(what), "NFQUEUE %u", queue);
-	in->nl = nfnl_sock_open(rcvbuf, what, err, errlen);
-	if (!in->nl)
+	in->rx = nfnl_rx_new(NFQ_RX_SLOTS, NFQ_RXBUF);
+	if (!in->rx) {
+		snprintf(err, errlen, "%s: receive buffer: %s", what, strerror(errno));
 		return -1;
+	}
+	in->nl = nfnl_sock_open(rcvbuf, what, err, errlen);
+	if (!in->nl) {
+		nfnl_rx_free(in->rx);
+		in->rx = NULL;
+		return -1;
+	}
 	in->fd = mnl_socket_get_fd(in->nl);
 	in->portid = mnl_socket_get_portid(in->nl);
 	if (nfq_bind(in, err, errlen) < 0 ||
 	    nfnl_sock_nonblock(in->nl, what, err, errlen) < 0) {
-		mnl_socket_close(in->nl);
-		in->nl = NULL;
-		in->fd = -1;
+		input_nfqueue_close(in);
 		return -1;
 	}
 	return 0;
@@ -239,20 +257,21 @@ static int deliver(struct nfqueue_input *in, const void *buf, size_t len,
 
 int input_nfqueue_receive(struct nfqueue_input *in, pkt_cb cb, void *arg)
 {
-	_Alignas(struct nlmsghdr) uint8_t buf[NFQ_RXBUF];
-	int delivered = 0;
+	struct mmsghdr *msgs;
+	int delivered = 0, n, i;
 	uint32_t max_id = 0;
-	ssize_t n;
+	bool any;
 
 	if (!in->nl)
 		return -1;
-	for (;;) {
-		n = recv(in->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	msgs = in->rx->msgs;
+	while (delivered < NFQ_RX_BUDGET) {
+		n = recvmmsg(in->fd, msgs, NFQ_RX_SLOTS, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return delivered;
+				break;
 			/* The kernel could not queue packets for us; with
 			 * fail-open it accepted them: count and go on. */
 			if (errno == ENOBUFS) {
@@ -263,13 +282,22 @@ int input_nfqueue_receive(struct nfqueue_input *in, pkt_cb cb, void *arg)
 		}
 		/* Verdict first: the local stack must not wait for the
 		 * classifier and the forwarder. The payloads stay valid in
-		 * buf. A verdict that cannot be sent is retried by the next
-		 * batch, which covers every lower id. */
-		if (scan_ids(buf, (size_t)n, &max_id, &in->verdict_errors) &&
-		    send_verdict(in, max_id) < 0)
+		 * the slots. A verdict that cannot be sent is retried by
+		 * the next batch, which covers every lower id. */
+		any = false;
+		for (i = 0; i < n; i++)
+			any |= scan_ids(nfnl_rx_slot(in->rx, (unsigned)i), msgs[i].msg_len,
+					&max_id, &in->verdict_errors);
+		if (any && send_verdict(in, max_id) < 0)
 			in->verdict_errors++;
-		delivered += deliver(in, buf, (size_t)n, cb, arg);
+		for (i = 0; i < n; i++)
+			delivered += deliver(in, nfnl_rx_slot(in->rx, (unsigned)i),
+					     msgs[i].msg_len, cb, arg);
+		/* Fewer than asked for: the queue was empty. */
+		if (n < NFQ_RX_SLOTS)
+			break;
 	}
+	return delivered;
 }
 
 /* Accept what still waits in the socket: the kernel drops whatever a
@@ -299,6 +327,8 @@ void input_nfqueue_close(struct nfqueue_input *in)
 	_Alignas(struct nlmsghdr) char buf[NFQ_CFGBUF];
 	struct nlmsghdr *nlh;
 
+	nfnl_rx_free(in->rx);
+	in->rx = NULL;
 	if (!in->nl)
 		return;
 	drain_accept(in);

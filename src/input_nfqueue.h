@@ -2,16 +2,20 @@
  * libnetfilter_queue's nfq_nlmsg_* helpers), the alternative to NFLOG.
  *
  * Contract:
- *  - input_nfqueue_open() binds the queue in copy-packet mode with the
+ *  - input_nfqueue_open() allocates its receive slots (freed by close),
+ *    binds the queue in copy-packet mode with the
  *    full copy range, sets NFQA_CFG_F_FAIL_OPEN (a full queue accepts
  *    packets instead of dropping them) and SO_RCVBUFFORCE to rcvbuf.
  *    A queue already bound by another process is an error (EXIT_INPUT)
  *    with a message saying so, never a silent hang.
- *  - input_nfqueue_receive() drains the non-blocking socket (recv until
- *    EAGAIN). For each recv it first accepts every packet it carries
- *    with one NFQNL_MSG_VERDICT_BATCH (NF_ACCEPT up to the highest
- *    packet id), so the local stack gets each PTB without waiting for
- *    the agent's own work, then calls cb once per packet with the
+ *  - input_nfqueue_receive() reads the non-blocking socket (recvmmsg,
+ *    up to 16 messages a call) until it is empty or about 1024 packets
+ *    were delivered, whichever comes first, so the event loop serves
+ *    its other sources during a flood. For each recvmmsg it first
+ *    accepts every packet it got with one NFQNL_MSG_VERDICT_BATCH
+ *    (NF_ACCEPT up to the highest packet id), so the local stack gets
+ *    each PTB without waiting for the agent's own work, then calls cb
+ *    once per packet with the
  *    payload (starting at the IP header) and its metadata; no
  *    allocation per packet. ENOBUFS is counted in lost_enobufs and
  *    receiving continues; packets the agent never saw (fail-open
@@ -37,6 +41,7 @@
 #include "input_nflog.h"	/* pkt_cb */
 
 struct mnl_socket;
+struct nfnl_rx;
 
 struct nfqueue_input {
 	struct mnl_socket *nl;
@@ -48,6 +53,7 @@ struct nfqueue_input {
 	uint64_t id_gaps;	/* packet ids never received */
 	uint64_t verdict_errors; /* verdicts not sent, or refused */
 	uint32_t next_id;
+	struct nfnl_rx *rx;	/* receive slots */
 };
 
 int input_nfqueue_open(struct nfqueue_input *in, uint16_t queue,

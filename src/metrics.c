@@ -73,6 +73,9 @@ static void walk(struct sink *s, const struct metrics_view *v)
 	s->sample(s, "reloads", "result", "failed", "reloads_failed", c->reloads_failed);
 	one(s, "log_suppressed", "Per-packet log lines suppressed by the log rate limit.",
 	    "log_suppressed", c->log_suppressed);
+	s->family(s, "input_mode_switches", "NFLOG input switches between immediate delivery and kernel batching, by new mode.");
+	s->sample(s, "input_mode_switches", "mode", "batch", "to_batch", c->input_to_batch);
+	s->sample(s, "input_mode_switches", "mode", "immediate", "to_immediate", c->input_to_immediate);
 	if (!v->n_peers)
 		return;
 	s->family(s, "peer_sent", "Copies sent to each peer.");

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -67,6 +68,42 @@ int nfnl_sock_nonblock(struct mnl_socket *nl, const char *what,
 		return -1;
 	}
 	return 0;
+}
+
+struct nfnl_rx *nfnl_rx_new(unsigned n, size_t size)
+{
+	struct nfnl_rx *rx = calloc(1, sizeof(*rx));
+	struct iovec *iov;
+	unsigned i;
+
+	if (!rx)
+		return NULL;
+	rx->n = n;
+	/* Messages are 4-byte aligned within a datagram; so are slots. */
+	rx->size = (size + 7) & ~(size_t)7;
+	rx->msgs = calloc(n, sizeof(*rx->msgs) + sizeof(*iov));
+	rx->buf = malloc(n * rx->size);
+	if (!rx->msgs || !rx->buf) {
+		nfnl_rx_free(rx);
+		return NULL;
+	}
+	iov = (struct iovec *)(rx->msgs + n);
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = nfnl_rx_slot(rx, i);
+		iov[i].iov_len = rx->size;
+		rx->msgs[i].msg_hdr.msg_iov = &iov[i];
+		rx->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	return rx;
+}
+
+void nfnl_rx_free(struct nfnl_rx *rx)
+{
+	if (!rx)
+		return;
+	free(rx->msgs);
+	free(rx->buf);
+	free(rx);
 }
 
 bool nfnl_instance_owner(const char *proc_path, uint16_t num, uint32_t *portid)

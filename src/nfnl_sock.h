@@ -9,6 +9,11 @@
  * process" from "no permission" (the kernel says EPERM for both).
  * Errors fill err with one line starting with `what` (e.g.
  * "NFLOG group 33").
+ *
+ * nfnl_rx_new() allocates n receive slots of size bytes for
+ * recvmmsg(), wired once (msgs[i] reads into nfnl_rx_slot(rx, i)), so
+ * the receive paths allocate nothing and keep nothing on the stack;
+ * nfnl_rx_free() accepts NULL.
  */
 #ifndef PMTUD_NFNL_SOCK_H
 #define PMTUD_NFNL_SOCK_H
@@ -18,11 +23,25 @@
 #include <stdint.h>
 
 struct mnl_socket;
+struct mmsghdr;
+
+struct nfnl_rx {
+	unsigned n;
+	size_t size;
+	struct mmsghdr *msgs;
+	uint8_t *buf;		/* slot i at buf + i * size */
+};
 
 struct mnl_socket *nfnl_sock_open(uint32_t rcvbuf, const char *what,
 				  char *err, size_t errlen);
 int nfnl_sock_nonblock(struct mnl_socket *nl, const char *what,
 		       char *err, size_t errlen);
+struct nfnl_rx *nfnl_rx_new(unsigned n, size_t size);
+void nfnl_rx_free(struct nfnl_rx *rx);
+static inline uint8_t *nfnl_rx_slot(const struct nfnl_rx *rx, unsigned i)
+{
+	return rx->buf + (size_t)i * rx->size;
+}
 bool nfnl_instance_owner(const char *proc_path, uint16_t num, uint32_t *portid);
 
 #endif

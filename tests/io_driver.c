@@ -1,7 +1,7 @@
 /* io_driver.c - test helper for the kernel I/O modules.
  *
- * Binds an NFLOG group through input_nflog and prints one line per
- * packet:
+ * Binds an NFLOG group through input_nflog (queue threshold 1, not
+ * adaptive) and prints one line per packet:
  *	len=N ifindex=I hwproto=0xXXXX hwhdr=NN [fwd=0|fwd=-E]
  * With -f IFNAME (repeatable) each packet that arrived on one of those
  * interfaces is re-sent with forward_broadcast() on it. With -p it
@@ -219,6 +219,7 @@ int main(int argc, char **argv)
 		close(sfd);
 		return EXIT_INPUT;
 	}
+	d.in.adaptive = false;	/* threshold 1 for good: the latency ceiling */
 	printf("ready group=%lu pid=%ld\n", group, (long)getpid());
 	ret = paused && !wait_resume(sfd) ? EXIT_OK : run(&d, sfd);
 	printf("stats received=%" PRIu64 " lost_enobufs=%" PRIu64 " seq_gaps=%" PRIu64 "\n",

@@ -118,6 +118,8 @@ static void test_prom(void)
 	c.reloads_ok = 5;
 	c.reloads_failed = 6;
 	c.log_suppressed = 1234567890123ULL;
+	c.input_to_batch = 3;
+	c.input_to_immediate = 2;
 	text = render(&v);
 	check_structure(text);
 	CHECK(sample(text, "pmtud_received_total") == 100);
@@ -140,6 +142,8 @@ static void test_prom(void)
 	CHECK(sample(text, "pmtud_reloads_total{result=\"ok\"}") == 5);
 	CHECK(sample(text, "pmtud_reloads_total{result=\"failed\"}") == 6);
 	CHECK(sample(text, "pmtud_log_suppressed_total") == 1234567890123LL);
+	CHECK(sample(text, "pmtud_input_mode_switches_total{mode=\"batch\"}") == 3);
+	CHECK(sample(text, "pmtud_input_mode_switches_total{mode=\"immediate\"}") == 2);
 	CHECK(strstr(text, "pmtud_peer_") == NULL);	/* no peers: no peer families */
 	free(text);
 
@@ -151,7 +155,7 @@ static void test_prom(void)
 	CHECK(strstr(line, " limited_source=11 limited_iface=12 "));
 	CHECK(strstr(line, " not_vip=8 ") && strstr(line, " deduplicated=13 "));
 	CHECK(strstr(line, " lost_enobufs=4 seq_gaps=9 reloads_ok=5 reloads_failed=6 "));
-	CHECK(strstr(line, " log_suppressed=1234567890123"));
+	CHECK(strstr(line, " log_suppressed=1234567890123 to_batch=3 to_immediate=2"));
 
 	/* Truncation: terminated, and the needed length reported. */
 	{

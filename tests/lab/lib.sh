@@ -100,6 +100,11 @@
 #                           "ok N - DESC" or "not ok N - DESC"
 #   lab_note TEXT           print "# TEXT"
 #   lab_finish              print the plan, return 1 if any failed
+#   lab_pair NS_A NS_S      two extra namespaces (created here, to be
+#                           deleted by the caller) joined by a veth:
+#                           a0 192.0.2.2/24 2001:db8::2/64 in NS_A, s0
+#                           192.0.2.1/24 2001:db8::1/64 in NS_S; prints
+#                           a0's MAC (for a flooder on s0)
 #
 # Notes: lab_up's probe uses client address 31 (a 1000-byte answer,
 # so it learns no PMTU). Background jobs started by the lab are
@@ -1063,4 +1068,18 @@ lab_debian_root()
 			{ tail -n 20 "$tar.log" >&2; rm -f "$dir/.new-$name.tar"; exit 1; }
 	) 9>"$dir/.lock" || return 1
 	echo "$tar"
+}
+
+lab_pair()
+{
+	local a=$1 s=$2
+	ip netns add "$a" && ip netns add "$s" &&
+		ip -n "$a" link add a0 type veth peer name s0 netns "$s" || return 1
+	ip -n "$a" addr add 192.0.2.2/24 dev a0 &&
+		ip -n "$a" addr add 2001:db8::2/64 dev a0 nodad &&
+		ip -n "$s" addr add 192.0.2.1/24 dev s0 &&
+		ip -n "$s" addr add 2001:db8::1/64 dev s0 nodad &&
+		ip -n "$a" link set lo up && ip -n "$s" link set lo up &&
+		ip -n "$a" link set a0 up && ip -n "$s" link set s0 up || return 1
+	ip -n "$a" -br link show a0 | awk '{print $3}'
 }
