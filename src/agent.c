@@ -156,6 +156,7 @@ struct agent {
 	int timerfd;			/* stats_interval: metrics file, log summary */
 	bool metrics_failing;		/* the last write failed (logged once) */
 	struct log_limit loglim;	/* per-packet lines */
+	uint64_t now;			/* read once per input wakeup, not per PTB */
 	const uint8_t *pkt;		/* the packet being decided, for verbose 3 */
 	size_t pkt_len;
 };
@@ -261,7 +262,7 @@ static void send_copy(struct agent *a, const struct iface *ifc,
 		a->cnt.forwarded++;
 		log_decision(a, info, "FORWARD", ifc->name);
 	}
-	peer_fwd_send(&a->peers, pkt, len, ratelimit_now());
+	peer_fwd_send(&a->peers, pkt, len, a->now);
 }
 
 static bool from_peer(const struct agent *a, const struct pmtud_addr *src)
@@ -344,7 +345,7 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 		log_decision(a, &info, "DROP", "unknown_iface");
 		return;
 	}
-	now = ratelimit_now();
+	now = a->now;
 	/* Before the limits: a repetition spends no token of its flow. */
 	fp = dedup_fingerprint(&a->dedup, &info);
 	if (dedup_seen(&a->dedup, fp, now)) {
@@ -563,6 +564,19 @@ static int arm_timer(struct agent *a)
 	return timerfd_settime(a->timerfd, 0, &its, NULL);
 }
 
+/* One input wakeup: a bounded batch, one clock read for all of it. */
+static int receive(struct agent *a)
+{
+	char what[32];
+
+	a->now = ratelimit_now();
+	if (input_receive(&a->input, on_packet, a) >= 0)
+		return 0;
+	log_msg(LOG_ERR, "%s: receive failed: %s",
+		input_describe(a->conf, what, sizeof(what)), strerror(errno));
+	return -1;
+}
+
 static int min_timeout(int a, int b)
 {
 	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
@@ -598,12 +612,7 @@ static int event_loop(struct agent *a)
 						strerror(errno));
 					return EXIT_RUNTIME;
 				}
-			} else if (input_receive(&a->input, on_packet, a) < 0) {
-				char what[32];
-
-				log_msg(LOG_ERR, "%s: receive failed: %s",
-					input_describe(a->conf, what, sizeof(what)),
-					strerror(errno));
+			} else if (receive(a) < 0) {
 				return EXIT_RUNTIME;
 			}
 		}
@@ -896,6 +905,7 @@ static void commit(struct agent *a, const struct pmtud_conf *n, struct staged *s
 {
 	if (st->new_input) {
 		/* What the old input still holds arrived under the old rules. */
+		a->now = ratelimit_now();
 		input_receive(&a->input, on_packet, a);
 		a->lost_base.input_enobufs += input_enobufs(&a->input);
 		a->lost_base.input_seq_gaps += input_gaps(&a->input);
