@@ -236,7 +236,7 @@ struct rx_ctx {
 };
 
 /* Attribute access in line (libmnl's are calls into the library);
- * parse_attrs() checked the lengths. */
+ * input_nflog_parse() checked the lengths. */
 static const void *attr_data(const struct nlattr *a)
 {
 	return (const uint8_t *)a + NLA_HDRLEN;
@@ -279,10 +279,8 @@ static void track_seq(struct nflog_input *in, const struct nlattr *a)
 
 /* The attributes of one packet message in one pass, without
  * callbacks (under a flood, libnetfilter_log's validating parser was a
- * third of the agent's time). Each attribute must lie within the
- * message; those read below as integers must hold one. Returns false
- * for a malformed message. */
-static bool parse_attrs(const struct nlmsghdr *nlh, const struct nlattr **attr)
+ * third of the agent's time). */
+bool input_nflog_parse(const struct nlmsghdr *nlh, const struct nlattr **attr)
 {
 	static const uint8_t min_len[NFULA_MAX + 1] = {
 		[NFULA_PACKET_HDR] = sizeof(struct nfulnl_msg_packet_hdr),
@@ -326,7 +324,7 @@ static int rx_data_cb(const struct nlmsghdr *nlh, void *arg)
 		return MNL_CB_OK;
 	/* Malformed or without payload: skip it, keep the batch. A
 	 * skipped packet shows up as a sequence gap. */
-	if (!parse_attrs(nlh, attr))
+	if (!input_nflog_parse(nlh, attr))
 		return MNL_CB_OK;
 	track_seq(rx->in, attr[NFULA_SEQ]);
 	payload = attr[NFULA_PAYLOAD];

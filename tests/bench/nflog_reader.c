@@ -2,6 +2,9 @@
  * reader that binds the group, parses each packet message (attributes,
  * sequence number, payload) and only counts it. Nothing else runs per
  * packet, so its CPU time is the cost of the kernel hand-over alone.
+ * It parses with the agent's own one-pass parser (input_nflog_parse);
+ * -L uses libnetfilter_log's nflog_nlmsg_parse() instead, as a plain
+ * libnetfilter_log reader would.
  *
  * Two configurations (run.sh uses both):
  *   -t 1000 -b 131072  kernel batching: the queue threshold lets the
@@ -12,7 +15,7 @@
  *   -t 1               one message per skb and one recv per PTB: the
  *                      lowest latency (a lone PTB is not held).
  *
- * Usage: nflog_reader [-g GROUP] [-t QTHRESH] [-b NLBUFSIZ] [-r RCVBUF]
+ * Usage: nflog_reader [-g GROUP] [-t QTHRESH] [-b NLBUFSIZ] [-r RCVBUF] [-L]
  *        (defaults 33, 1, the kernel's, 4194304)
  * Prints "nflog_reader: ready" once bound; on SIGUSR1 and at exit
  * (SIGTERM/SIGINT) one line, in the agent's names:
@@ -30,6 +33,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <libnetfilter_log/libnetfilter_log.h>
 #include <libnetfilter_log/linux_nfnetlink_log.h>
+#include "input_nflog.h"
 #include "reader.h"
 
 /* A batch is as large as the skb's real tailroom, which slab rounding
@@ -40,15 +44,19 @@ struct reader {
 	struct mnl_socket *nl;
 	uint64_t received, enobufs, gaps, recvs, max_dgram;
 	uint32_t next_seq;
+	bool libparse;
 };
 
 static int data_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	struct nlattr *attr[NFULA_MAX + 1] = { NULL };
+	const struct nlattr *attr[NFULA_MAX + 1] = { NULL };
 	struct reader *r = arg;
 	uint32_t seq;
 
-	if (nflog_nlmsg_parse(nlh, attr) < 0 || !attr[NFULA_PAYLOAD])
+	if (r->libparse ? nflog_nlmsg_parse(nlh, (struct nlattr **)attr) < 0
+			: !input_nflog_parse(nlh, attr))
+		return MNL_CB_OK;
+	if (!attr[NFULA_PAYLOAD])
 		return MNL_CB_OK;
 	if (attr[NFULA_SEQ]) {
 		seq = ntohl(mnl_attr_get_u32(attr[NFULA_SEQ]));
@@ -129,14 +137,15 @@ int main(int argc, char **argv)
 	unsigned long group = 33, qthresh = 1, nlbufsiz = 0, rcvbuf = 4194304;
 	int o;
 
-	while ((o = getopt(argc, argv, "g:t:b:r:")) != -1) {
+	while ((o = getopt(argc, argv, "g:t:b:r:L")) != -1) {
 		switch (o) {
+		case 'L': r.libparse = true; break;
 		case 'g': group = strtoul(optarg, NULL, 0); break;
 		case 't': qthresh = strtoul(optarg, NULL, 0); break;
 		case 'b': nlbufsiz = strtoul(optarg, NULL, 0); break;
 		case 'r': rcvbuf = strtoul(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: nflog_reader [-g GROUP] [-t QTHRESH] [-b NLBUFSIZ] [-r RCVBUF]\n");
+			fprintf(stderr, "usage: nflog_reader [-g GROUP] [-t QTHRESH] [-b NLBUFSIZ] [-r RCVBUF] [-L]\n");
 			return 2;
 		}
 	}

@@ -14,7 +14,10 @@
 #   batching  tests/bench/nflog_reader -t 1000 -b 131072: a minimal
 #             libmnl reader with kernel batching (queue threshold 1000,
 #             the largest nlbufsiz, flush timeout 0, 4 MiB receive
-#             buffer): THE ceiling for CPU and throughput;
+#             buffer), parsing with the agent's one-pass parser: THE
+#             ceiling for CPU and throughput;
+#   batchlib  the same, parsing with libnetfilter_log's
+#             nflog_nlmsg_parse() (-L), as a plain reader would;
 #   qthresh1  the same reader with queue threshold 1 (one skb and one
 #             recv per PTB): the configuration of the lowest latency;
 #   nfq       tests/bench/nfqueue_reader: a minimal NFQUEUE reader with
@@ -34,8 +37,8 @@
 # Flood rows: COUNT PTBs (IPv4 and IPv6 alternating) from S distinct
 # sources, each source quoting 1000 clients for S = 1000 (10^6 distinct
 # flows), quotes of -p bytes of payload (-p 508: 548-byte IPv4 quotes):
-#   cpu_s_per_M  user+system CPU seconds of the reader per 10^6 PTBs
-#                (/proc/PID/stat)
+#   cpu_s_per_M  CPU seconds (user + system) of the reader per 10^6
+#                PTBs (/proc/PID/schedstat)
 #   flood_pps    the flooder's rate while that reader runs (the kernel's
 #                side of the cost)
 #   lost         matched by the log/queue rules but not received
@@ -101,6 +104,7 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -I$TOP_BUILDDIR -I$TOP_SRCDIR/src -I$TOP_SRCD
 $CC $CFLAGS -o "$TMP/flood" "$TOP_SRCDIR/tests/bench/flood.c" || die "cannot build flood"
 # shellcheck disable=SC2086,SC2046
 $CC $CFLAGS -o "$TMP/nflog_reader" "$TOP_SRCDIR/tests/bench/nflog_reader.c" \
+	"$TOP_SRCDIR/src/input_nflog.c" "$TOP_SRCDIR/src/nfnl_sock.c" "$TOP_SRCDIR/src/batch_adapt.c" \
 	$(pkg-config --cflags --libs libmnl libnetfilter_log) || die "cannot build nflog_reader"
 # shellcheck disable=SC2086,SC2046
 $CC $CFLAGS -o "$TMP/nfqueue_reader" "$TOP_SRCDIR/tests/bench/nfqueue_reader.c" \
@@ -180,6 +184,7 @@ start_reader() {
 	[ "$rules" = none ] || ip netns exec "$H" nft -f "$TMP/$rules.nft" || die "nft -f $rules.nft"
 }
 start_batching() { start_reader batching pmtud "$TMP/nflog_reader" -t 1000 -b 131072; }
+start_batchlib() { start_reader batchlib pmtud "$TMP/nflog_reader" -t 1000 -b 131072 -L; }
 start_qthresh1() { start_reader qthresh1 pmtud "$TMP/nflog_reader" -t 1; }
 # Without nft_queue in the kernel nft cannot load a queue rule (the
 # agent falls back to the xt target itself): iptables-nft can.
@@ -219,7 +224,9 @@ counters() {
 	grep 'counters: ' "$TMP/reader.log" | tail -n 1
 }
 field() { local v; v=$(grep -o "\b$1=[0-9]*" <<<"$2" | head -n 1 | cut -d= -f2); echo "${v:-0}"; }
-ticks() { awk '{print $14 + $15}' "/proc/$READER/stat"; }
+# CPU time in ns (schedstat: user + system, exact, where /proc/PID/stat
+# counts 10 ms ticks).
+ticks() { awk '{print $1}' "/proc/$READER/schedstat"; }
 hwm() { awk '/^VmHWM/ {print $2}' "/proc/$READER/status"; }
 # Packets the log or queue rules (not the pre-limit's) matched: nft's,
 # and iptables' NFQUEUE rules when start_nfq had to use them.
@@ -264,7 +271,7 @@ measure() {
 		lost=$(( (l1 - l0) - (r1 - r0) ))
 		[ "$lost" -lt 0 ] && lost=0
 	fi
-	awk -v r=$((r1 - r0)) -v t0="$t0" -v t1="$t1" -v k=$((k1 - k0)) -v hz="$(getconf CLK_TCK)" \
+	awk -v r=$((r1 - r0)) -v t0="$t0" -v t1="$t1" -v k=$((k1 - k0)) -v hz=1000000000 \
 	    -v lost="$lost" -v fw="$(( $(field forwarded "$c1") - $(field forwarded "$c0") ))" \
 	    -v rss="$(hwm)" -v fpps="$fpps" 'BEGIN {
 		cpu = k / hz; dt = t1 - t0
@@ -295,7 +302,7 @@ col() { awk -v c="$2" '{print $c}' "$TMP/$1"; }
 echo "flood: $COUNT PTBs per run, $RUNS runs, quote payload $QUOTE bytes; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 on() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
-READERS="agent batching qthresh1"
+READERS="agent batching batchlib qthresh1"
 [ -n "${PMTUD_ORIG:-}" ] && READERS="$READERS orig"
 if on flood; then
 	for s in 1 1000 1000000; do
@@ -364,11 +371,12 @@ if on flood; then
 	echo "| sources | reader | CPU s / 10^6 PTBs | ratio | flooder PTBs/s | ratio | lost | peak RSS KiB |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|"
 	for s in 1 1000 1000000; do
-		for r in batching qthresh1 agent orig; do
+		for r in batching batchlib qthresh1 agent orig; do
 			[ -f "$TMP/$r-$s" ] || continue
 			name=$r
 			[ "$r" = agent ] && name="pmtud-nf --no-prelimit"
 			[ "$r" = batching ] && name="minimal reader, qthresh 1000 (ceiling)"
+			[ "$r" = batchlib ] && name="minimal reader, qthresh 1000, libnetfilter_log parser"
 			[ "$r" = qthresh1 ] && name="minimal reader, qthresh 1"
 			[ "$r" = orig ] && name="original pmtud ($(basename "$PMTUD_ORIG"))"
 			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(lbl "$s")" "$name" \
