@@ -11,17 +11,7 @@
 #include "config.h"
 #include <stdio.h>
 #include "batch_adapt.h"
-
-static int failures;
-
-static void check(int ok, int line, const char *what)
-{
-	if (ok)
-		return;
-	fprintf(stderr, "test_batch_adapt.c:%d: %s\n", line, what);
-	failures++;
-}
-#define CHECK(cond) check(!!(cond), __LINE__, #cond)
+#include "unit.h"
 
 #define US	1000ULL
 #define MS	1000000ULL
@@ -135,6 +125,5 @@ int main(void)
 	flood_and_back();
 	no_flapping();
 	refused();
-	printf("test_batch_adapt: %s (%d failed)\n", failures ? "FAIL" : "ok", failures);
-	return failures != 0;
+	return unit_result("test_batch_adapt");
 }
