@@ -11,14 +11,27 @@
  *  4. outer IP         bad_ip: version not 4/6, IHL < 5, total length <
  *                      IHL*4, IPv6 payload length 0 (jumbo), hop-by-hop
  *                      not first;
- *                      truncated: header, IHL*4, total/payload length or
- *                      an outer IPv6 extension header past the buffer;
+ *                      truncated: header or IHL*4 past the buffer, or an
+ *                      outer IPv6 extension header past the packet end;
+ *                      oversized: total length (v6: 40 + payload length)
+ *                      over PTB_MAX4 / PTB_MAX6, over the link MTU (when
+ *                      meta gives it), or past the buffer (the copy range
+ *                      cut it: see classify.h);
  *                      fragment: MF or offset (IPv4), fragment header (v6);
  *                      not_icmp: protocol / next header not ICMP(v6) after
  *                      up to OUTER_MAX_EXTHDR hop-by-hop/routing/dstopts.
- *                      From here the packet ends at its total length.
+ *                      From here the packet ends at its total length, and
+ *                      all of it is in the buffer.
  *  5. truncated        ICMP header (8 bytes) past the packet end.
  *  6. not_ptb          type/code other than 3/4 (v4) or 2/0 (v6).
+ *  6b. bad_checksum    the ICMP checksum over the whole message (v6: with
+ *                      the pseudo-header of the outer source and
+ *                      destination, RFC 8200 8.1) does not verify: the
+ *                      kernel drops such a PTB after netfilter's hooks, so
+ *                      must we, or a peer's raw ICMPv6 socket would send
+ *                      it on with a fresh, valid checksum. (A routing
+ *                      header with segments left makes the header's
+ *                      destination not the final one: that sum fails.)
  *  7. denied_source    outer source is a peer or one of our addresses.
  *  8. bad_mtu          v4: 0 or below max(68, min_mtu4); v6: below 1280;
  *                      both: above max_mtu (0 = no upper bound).
@@ -40,8 +53,7 @@
  * 12. port_filtered    quoted source port (our service) not in the list.
  *
  * Fields are read byte-wise (the buffer may be unaligned) and never as
- * structs. The ICMP checksum is not verified: the kernel that finally
- * receives the forwarded copy does, and a bad one only costs a drop there.
+ * structs.
  */
 #include "config.h"
 #include <linux/if_ether.h>
@@ -80,6 +92,8 @@ static const char *const reason_names[REASON_MAX] = {
 	[REASON_L2_BROADCAST] = "l2_broadcast",
 	[REASON_DENIED_SOURCE] = "denied_source",
 	[REASON_NOT_VIP] = "not_vip",
+	[REASON_BAD_CHECKSUM] = "bad_checksum",
+	[REASON_OVERSIZED] = "oversized",
 };
 
 const char *classify_reason_name(enum classify_reason r)
@@ -150,8 +164,9 @@ static bool l2_parse(const struct pkt_meta *m, uint16_t *et)
 	return memcmp(h, bcast, ETH_ALEN) == 0;
 }
 
-/* Outer IPv4: on success the ICMP message is pkt[*icmp, *end). */
-static enum classify_reason outer4(const uint8_t *p, size_t len,
+/* Outer IPv4: on success the ICMP message is pkt[*icmp, *end), and
+ * *end <= min(len, cap). */
+static enum classify_reason outer4(const uint8_t *p, size_t len, size_t cap,
 				   struct ptb_info *out, size_t *icmp,
 				   size_t *end)
 {
@@ -167,11 +182,11 @@ static enum classify_reason outer4(const uint8_t *p, size_t len,
 	tot = rd16(p + 2);
 	if (tot < hl)
 		return REASON_BAD_IP;
-	if (tot > len)
-		return REASON_TRUNCATED;
 	out->family = AF_INET;
 	set_addr(&out->outer_src, AF_INET, p + 12);
 	set_addr(&out->outer_dst, AF_INET, p + 16);
+	if (tot > len || tot > cap)
+		return REASON_OVERSIZED;
 	if (rd16(p + 6) & 0x3fff)	/* MF or fragment offset */
 		return REASON_FRAGMENT;
 	if (p[9] != IPPROTO_ICMP)
@@ -183,7 +198,7 @@ static enum classify_reason outer4(const uint8_t *p, size_t len,
 
 /* Outer IPv6: hop-by-hop, routing and destination options may precede
  * ICMPv6 on a legitimate PTB; anything else is not one we handle. */
-static enum classify_reason outer6(const uint8_t *p, size_t len,
+static enum classify_reason outer6(const uint8_t *p, size_t len, size_t cap,
 				   struct ptb_info *out, size_t *icmp,
 				   size_t *end)
 {
@@ -195,12 +210,12 @@ static enum classify_reason outer6(const uint8_t *p, size_t len,
 	plen = rd16(p + 4);
 	if (plen == 0)		/* jumbogram: not a PTB */
 		return REASON_BAD_IP;
-	if (plen + IP6_HLEN > len)
-		return REASON_TRUNCATED;
-	*end = plen + IP6_HLEN;
 	out->family = AF_INET6;
 	set_addr(&out->outer_src, AF_INET6, p + 8);
 	set_addr(&out->outer_dst, AF_INET6, p + 24);
+	*end = plen + IP6_HLEN;
+	if (*end > len || *end > cap)
+		return REASON_OVERSIZED;
 	nh = p[6];
 	for (int n = 0; nh != IPPROTO_ICMPV6; n++) {
 		switch (nh) {
@@ -369,6 +384,44 @@ static bool vip_allowed(const struct classify_policy *pol,
 	return false;
 }
 
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += rd16(p + i);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;	/* zero pad */
+	return sum;
+}
+
+/* Internet checksum (RFC 1071) of the ICMP message pkt[icmp, end); for
+ * ICMPv6 with the pseudo-header of the outer IPv6 header. n <= 65535
+ * words of at most 0xffff cannot overflow 32 bits before the fold. */
+static bool icmp_csum_ok(const uint8_t *pkt, size_t icmp, size_t end,
+			 unsigned version)
+{
+	size_t n = end - icmp;
+	uint32_t sum = 0;
+
+	if (version == 6)
+		sum = sum16(0, pkt + 8, 32) + (uint32_t)(n >> 16) +
+		      (uint32_t)(n & 0xffff) + IPPROTO_ICMPV6;
+	sum = sum16(sum, pkt + icmp, n);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/* Largest packet that may be relayed: the family's PTB maximum, or the
+ * link's MTU when it is smaller (a frame must never exceed it). */
+static size_t size_cap(const struct pkt_meta *meta, unsigned version)
+{
+	size_t cap = version == 4 ? PTB_MAX4 : PTB_MAX6;
+
+	if (meta && meta->link_mtu && meta->link_mtu < cap)
+		cap = meta->link_mtu;
+	return cap;
+}
+
 /* Advertised MTU; max_mtu 0 means no upper bound. */
 static enum classify_reason check_mtu(const struct classify_policy *pol,
 				      uint32_t mtu, uint32_t floor)
@@ -399,13 +452,14 @@ static enum classify_reason classify(const struct classify_policy *pol,
 		return REASON_BAD_IP;
 
 	if (version == 4)
-		r = outer4(pkt, len, out, &icmp, &end);
+		r = outer4(pkt, len, size_cap(meta, 4), out, &icmp, &end);
 	else if (version == 6)
-		r = outer6(pkt, len, out, &icmp, &end);
+		r = outer6(pkt, len, size_cap(meta, 6), out, &icmp, &end);
 	else
 		return REASON_BAD_IP;
 	if (r != REASON_FORWARD)
 		return r;
+	out->len = end;
 	if (end - icmp < ICMP_HLEN)
 		return REASON_TRUNCATED;
 	ic = pkt + icmp;
@@ -413,6 +467,8 @@ static enum classify_reason classify(const struct classify_policy *pol,
 	if (version == 4 ? ic[0] != ICMP4_UNREACH || ic[1] != ICMP4_FRAG_NEEDED
 			 : ic[0] != ICMP6_PTB || ic[1] != 0)
 		return REASON_NOT_PTB;
+	if (!icmp_csum_ok(pkt, icmp, end, version))
+		return REASON_BAD_CHECKSUM;
 	if (denied(pol, &out->outer_src))
 		return REASON_DENIED_SOURCE;
 	if (version == 4) {

@@ -8,6 +8,16 @@
  * Input is the packet as NFLOG/NFQUEUE deliver it: starting at the
  * IPv4/IPv6 header. Optional metadata carries the link-layer header
  * (NFULA_HWHEADER) when the kernel supplied one.
+ *
+ * Size: a genuine PTB is at most PTB_MAX4 bytes (IPv4, RFC 1812 4.3.2.3)
+ * or PTB_MAX6 (IPv6, RFC 4443 2.4); anything longer is "oversized",
+ * also when its total length is past the bytes given (at the prerouting
+ * hook the kernel has already checked the total length against the
+ * packet, so a shorter copy was cut by the copy range, which is
+ * PTB_COPY_RANGE: longer than any relayable PTB). Hence every PTB that
+ * passes is complete, and its ICMP checksum is verified over the whole
+ * message, as the receiving kernel will: a relayed copy is exactly the
+ * checked bytes.
  */
 #ifndef PMTUD_CLASSIFY_H
 #define PMTUD_CLASSIFY_H
@@ -15,6 +25,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "pmtud.h"
+
+#define PTB_MAX4	576	/* IPv4: RFC 1812 4.3.2.3, RFC 792 */
+#define PTB_MAX6	1280	/* IPv6: RFC 4443 2.4 (c) */
+/* What the inputs copy of a packet (NFLOG copy range, NFQUEUE copy
+ * range, the log rule's snaplen): the largest relayable PTB. */
+#define PTB_COPY_RANGE	PTB_MAX6
 
 /* Stable names (classify_reason_name) are used in logs and metrics:
  * never rename one, only add at the end before REASON_MAX. */
@@ -35,6 +51,8 @@ enum classify_reason {
 	REASON_L2_BROADCAST,	/* "l2_broadcast": arrived as an Ethernet broadcast (a copy) */
 	REASON_DENIED_SOURCE,	/* "denied_source": outer source is a peer or our own address */
 	REASON_NOT_VIP,		/* "not_vip": quoted source outside "vips" */
+	REASON_BAD_CHECKSUM,	/* "bad_checksum": ICMP/ICMPv6 checksum wrong */
+	REASON_OVERSIZED,	/* "oversized": over PTB_MAX4/PTB_MAX6, the link MTU, or the copy */
 	REASON_MAX
 };
 
@@ -51,6 +69,7 @@ struct pkt_meta {
 	uint16_t hwtype;	/* ARPHRD_*, 0 if unknown */
 	uint16_t hw_protocol;	/* EtherType from NFULA_PACKET_HDR, host order, 0 if unknown */
 	uint32_t ifindex;	/* input interface, 0 if unknown */
+	uint32_t link_mtu;	/* its MTU (the copy goes out there), 0 if unknown */
 };
 
 /* What the classifier accepted, for the rate limiter, logs and sender.
@@ -65,6 +84,7 @@ struct ptb_info {
 	bool has_ports;			/* quoted L4 ports were read */
 	uint16_t quoted_sport, quoted_dport;	/* host order */
 	uint32_t mtu;			/* advertised next-hop MTU */
+	size_t len;			/* IP total length: the bytes to relay */
 };
 
 /* Policy applied by the classifier; built once from the config. */

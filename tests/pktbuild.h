@@ -171,14 +171,27 @@ static inline size_t pb_quote4(uint8_t *p, const struct pb_ptb4 *o)
 	return hl + pb_l4(p + hl, &o->q, o->payload);
 }
 
+/* ICMP checksum of the message b[icmp, end); ICMPv6 (v6) with the
+ * pseudo-header of the IPv6 header at b. */
+static inline void pb_icmp_csum(uint8_t *b, size_t icmp, size_t end, bool v6)
+{
+	uint32_t sum = 0;
+	size_t n = end - icmp;
+
+	if (v6)
+		sum = pb_sum(0, b + 8, 32) + (uint32_t)(n >> 16) +
+		      (uint32_t)(n & 0xffff) + IPPROTO_ICMPV6;
+	pb_put16(b + icmp + 2, 0);
+	pb_put16(b + icmp + 2, pb_fold(pb_sum(sum, b + icmp, n)));
+}
+
 /* Recompute the outer IPv4 header and ICMP checksums of p. */
 static inline void pb_fix4(struct pkt *p)
 {
 	size_t hl = (size_t)(p->b[0] & 0x0f) * 4;
 
 	pb_ip4_csum(p->b);
-	pb_put16(p->b + hl + 2, 0);
-	pb_put16(p->b + hl + 2, pb_fold(pb_sum(0, p->b + hl, p->len - hl)));
+	pb_icmp_csum(p->b, hl, p->len, false);
 }
 
 static inline size_t pb_ptb4(struct pkt *p, const struct pb_ptb4 *o)
@@ -248,12 +261,7 @@ static inline size_t pb_ext6(uint8_t *p, const struct pb_ext *e, unsigned n,
 /* Recompute the ICMPv6 checksum (pseudo-header) at offset icmp. */
 static inline void pb_fix6_at(struct pkt *p, size_t icmp)
 {
-	uint32_t sum = pb_sum(0, p->b + PB6_SRC, 32);
-	size_t n = p->len - icmp;
-
-	sum += (uint32_t)(n >> 16) + (uint32_t)(n & 0xffff) + IPPROTO_ICMPV6;
-	pb_put16(p->b + icmp + 2, 0);
-	pb_put16(p->b + icmp + 2, pb_fold(pb_sum(sum, p->b + icmp, n)));
+	pb_icmp_csum(p->b, icmp, p->len, true);
 }
 
 static inline size_t pb_ptb6(struct pkt *p, const struct pb_ptb6 *o)
@@ -287,13 +295,41 @@ static inline size_t pb_ptb6(struct pkt *p, const struct pb_ptb6 *o)
 	return p->len;
 }
 
-/* Recompute checksums after a field edit (no outer IPv6 ext headers). */
+/* Recompute checksums after a field edit, also of an edited length:
+ * the message ends at the IPv4 total length (IPv6: 40 + payload
+ * length), cut to the buffer; ICMPv6 follows the outer hop-by-hop,
+ * routing and destination options headers. A packet too short to
+ * hold the checksum field is left as it is. */
 static inline void pb_fix(struct pkt *p)
 {
-	if (p->b[0] >> 4 == 4)
-		pb_fix4(p);
-	else
-		pb_fix6_at(p, PB6_ICMP);
+	size_t icmp, end;
+	uint8_t nh;
+
+	if (p->len >= 20 && p->b[0] >> 4 == 4) {
+		icmp = (size_t)(p->b[0] & 0x0f) * 4;
+		end = pb_get16(p->b + PB4_TOTLEN);
+		end = end < p->len ? end : p->len;
+		if (icmp < 20 || icmp + 4 > end)
+			return;
+		pb_ip4_csum(p->b);
+		pb_icmp_csum(p->b, icmp, end, false);
+		return;
+	}
+	if (p->len < 40 || p->b[0] >> 4 != 6)
+		return;
+	end = 40 + (size_t)pb_get16(p->b + PB6_PLEN);
+	end = end < p->len ? end : p->len;
+	icmp = 40;
+	nh = p->b[PB6_NH];
+	while (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
+	       nh == IPPROTO_DSTOPTS) {
+		if (icmp + 2 > end)
+			return;
+		nh = p->b[icmp];
+		icmp += ((size_t)p->b[icmp + 1] + 1) * 8;
+	}
+	if (icmp + 4 <= end)
+		pb_icmp_csum(p->b, icmp, end, true);
 }
 
 /* Ethernet header into hw: dst MAC, source 02:00:00:00:00:01, the

@@ -206,10 +206,12 @@ static void test_valid(void)
 	       "v6 trailing bytes beyond payload length ignored");
 	v4(&p, IPPROTO_TCP, 443, 40000);
 	pb_put16(p.b + PB4_TOTLEN, PB4_QUOTE + 20 + 7);
+	pb_fix(&p);
 	expect(&open_pol, &p, NULL, REASON_QUOTE_TRUNCATED,
 	       "v4 total length cutting the quoted L4 wins over buffer length");
 	v6(&p, IPPROTO_TCP, 443, 40000);
 	pb_put16(p.b + PB6_PLEN, 8 + 40 + 7);
+	pb_fix(&p);
 	expect(&open_pol, &p, NULL, REASON_QUOTE_TRUNCATED,
 	       "v6 payload length cutting the quoted L4 wins over buffer");
 }
@@ -221,6 +223,7 @@ static void test_names(void)
 		"not_ptb", "bad_mtu", "quote_truncated", "quote_bad",
 		"quote_exthdr", "quote_proto", "port_filtered",
 		"dst_mismatch", "l2_broadcast", "denied_source", "not_vip",
+		"bad_checksum", "oversized",
 	};
 	bool good = true;
 
@@ -539,6 +542,7 @@ static void test_truncation(const char *name, const struct pkt *full,
 			pb_put16(p.b + PB4_TOTLEN, (uint16_t)l);
 		else if (l >= 40)
 			pb_put16(p.b + PB6_PLEN, (uint16_t)(l - 40));
+		pb_fix(&p);
 		r = run(&open_pol, &p, NULL, &i);
 		if ((r == REASON_FORWARD) != (l >= min_ok)) {
 			boundary = false;
@@ -598,8 +602,8 @@ static void test_malformed(void)
 	p = good4;
 	pb_put16(p.b + PB4_TOTLEN, (uint16_t)(p.len + 1));
 	pb_fix(&p);
-	expect(&open_pol, &p, NULL, REASON_TRUNCATED,
-	       "v4 total length one past the buffer");
+	expect(&open_pol, &p, NULL, REASON_OVERSIZED,
+	       "v4 total length one past the buffer (cut by the copy range)");
 	pb_put16(p.b + PB4_TOTLEN, 19);
 	expect(&open_pol, &p, NULL, REASON_BAD_IP,
 	       "v4 total length below header length");
@@ -609,8 +613,8 @@ static void test_malformed(void)
 	       "v4 ICMP header cut by total length");
 	p = good6;
 	pb_put16(p.b + PB6_PLEN, (uint16_t)(p.len - 40 + 1));
-	expect(&open_pol, &p, NULL, REASON_TRUNCATED,
-	       "v6 payload length one past the buffer");
+	expect(&open_pol, &p, NULL, REASON_OVERSIZED,
+	       "v6 payload length one past the buffer (cut by the copy range)");
 	pb_put16(p.b + PB6_PLEN, 0);
 	expect(&open_pol, &p, NULL, REASON_BAD_IP,
 	       "v6 payload length 0 (jumbogram)");
@@ -677,18 +681,23 @@ static void test_malformed(void)
 
 	p = good4;
 	p.b[PB4_QUOTE] = 0x65;
+	pb_fix(&p);
 	expect(&open_pol, &p, NULL, REASON_QUOTE_BAD, "ICMPv4 quoting IPv6");
 	p = good6;
 	p.b[PB6_QUOTE] = 0x45;
+	pb_fix(&p);
 	expect(&open_pol, &p, NULL, REASON_QUOTE_BAD, "ICMPv6 quoting IPv4");
 	p = good4;
 	p.b[PB4_QUOTE] = 0x44;
+	pb_fix(&p);
 	expect(&open_pol, &p, NULL, REASON_QUOTE_BAD, "quoted IHL 4");
 	p.b[PB4_QUOTE] = 0x40;
+	pb_fix(&p);
 	expect(&open_pol, &p, NULL, REASON_QUOTE_BAD, "quoted IHL 0");
 	p = good4;
 	p.b[PB4_QUOTE] = 0x4f;	/* 60-byte header + 8 of L4 = 68 */
 	pb_put16(p.b + PB4_TOTLEN, PB4_QUOTE + 67);
+	pb_fix(&p);
 	expect(&open_pol, &p, NULL, REASON_QUOTE_TRUNCATED,
 	       "quoted IHL 15 beyond the quote");
 }
@@ -701,12 +710,14 @@ static void test_v4_quote_fragment(void)
 
 	v4(&p, IPPROTO_TCP, 443, 40000);
 	pb_put16(p.b + PB4_QUOTE + 6, 0x2000 | 185);	/* MF, offset 1480 */
+	pb_fix(&p);
 	r = run(&open_pol, &p, NULL, &i);
 	ok(r == REASON_FORWARD && !i.has_ports,
 	   "v4 quote non-first fragment: data not read as ports");
 	expect(&web_pol, &p, NULL, REASON_QUOTE_PROTO,
 	       "v4 quote non-first fragment with port filter");
 	pb_put16(p.b + PB4_QUOTE + 6, 0x2000);		/* MF, offset 0 */
+	pb_fix(&p);
 	r = run(&web_pol, &p, NULL, &i);
 	ok(r == REASON_FORWARD && i.has_ports && i.quoted_sport == 443,
 	   "v4 quote first fragment: ports read");
@@ -765,6 +776,7 @@ static void test_ports(void)
 		enum classify_reason r;
 
 		pb_put16(p.b + PB4_QUOTE + 20, (uint16_t)port);
+		pb_fix(&p);
 		r = classify_packet(&pol, p.b, p.len, NULL, &i);
 		if ((r == REASON_FORWARD) != (port % 3 == 0)) {
 			good = false;
@@ -858,6 +870,7 @@ static void test_mtu(void)
 	}
 	v6(&p, IPPROTO_TCP, 443, 1);
 	pb_put32(p.b + PB6_ICMP + 4, 1279);
+	pb_fix(&p);
 	run(&open_pol, &p, NULL, &i);
 	ok(i.mtu == 1279 && i.family == AF_INET6,
 	   "info filled up to the failing check (mtu on bad_mtu)");
@@ -963,6 +976,173 @@ static void test_vips(void)
 	expect(&pol, &p, NULL, REASON_FORWARD, "no vips: any quoted source");
 }
 
+/* bad_checksum: every bit of the ICMP message (and, for ICMPv6, of the
+ * pseudo-header's addresses) is covered; the outer IPv4 header is not
+ * (the kernel checked it before the hook). */
+static void csum_flips(const char *name, const struct pkt *good,
+		       size_t from, size_t to, enum classify_reason want)
+{
+	bool all = true;
+	struct ptb_info i;
+	struct pkt p;
+
+	for (size_t k = from; k < to; k++) {
+		enum classify_reason r;
+
+		p = *good;
+		p.b[k] ^= 0x10;
+		r = run(&open_pol, &p, NULL, &i);
+		if (r != want) {
+			all = false;
+			printf("# %s: byte %zu flipped -> %s\n", name, k,
+			       classify_reason_name(r));
+		}
+	}
+	ok(all, "%s: a flip in bytes %zu..%zu gives %s", name, from, to - 1,
+	   classify_reason_name(want));
+}
+
+static void test_checksum(void)
+{
+	static const struct pb_ext hbh[] = { { IPPROTO_HOPOPTS, 0, 0, 0 } };
+	struct ptb_info i;
+	struct pkt p;
+
+	v4(&p, IPPROTO_TCP, 443, 40000);
+	csum_flips("v4 ICMP message", &p, PB4_ICMP + 2, p.len,
+		   REASON_BAD_CHECKSUM);
+	csum_flips("v4 outer source (no pseudo-header)", &p, PB4_SRC,
+		   PB4_DST, REASON_FORWARD);
+	v6(&p, IPPROTO_TCP, 443, 40000);
+	csum_flips("v6 ICMPv6 message", &p, PB6_ICMP + 2, p.len,
+		   REASON_BAD_CHECKSUM);
+	csum_flips("v6 pseudo-header source", &p, PB6_SRC, PB6_DST,
+		   REASON_BAD_CHECKSUM);
+
+	/* The pseudo-header's destination is also the dst_mismatch
+	 * field: with the quote moved along, only the sum can tell. */
+	v6(&p, IPPROTO_TCP, 443, 40000);
+	p.b[PB6_DST + 15] ^= 1;
+	p.b[PB6_QUOTE + 8 + 15] ^= 1;
+	expect(&open_pol, &p, NULL, REASON_BAD_CHECKSUM,
+	       "v6 destination and quoted source changed together");
+	pb_fix(&p);
+	expect(&open_pol, &p, NULL, REASON_FORWARD, "... and summed again");
+
+	/* Odd lengths: the last byte is padded with zero. */
+	pb_ptb4(&p, &(struct pb_ptb4){
+		.src = "198.51.100.1", .dst = "203.0.113.10", .mtu = 1400,
+		.q = { "203.0.113.10", "192.0.2.7", IPPROTO_UDP, 53, 9 },
+		.payload = 33,
+	});
+	expect(&open_pol, &p, NULL, REASON_FORWARD, "v4 odd-length message");
+	p.b[p.len - 1] ^= 0x01;
+	expect(&open_pol, &p, NULL, REASON_BAD_CHECKSUM,
+	       "v4 odd-length message, last byte changed");
+	pb_ptb6(&p, &(struct pb_ptb6){
+		.src = "2001:db8:ffff::1", .dst = "2001:db8:10::10",
+		.mtu = 1400, .outer_ext = hbh, .n_outer_ext = 1,
+		.q = { "2001:db8:10::10", "2001:db8:20::7", IPPROTO_UDP,
+		       53, 9 },
+		.payload = 33,
+	});
+	expect(&open_pol, &p, NULL, REASON_FORWARD,
+	       "v6 odd-length message after a hop-by-hop header");
+	p.b[p.len - 1] ^= 0x80;
+	expect(&open_pol, &p, NULL, REASON_BAD_CHECKSUM,
+	       "v6 after a hop-by-hop header, last byte changed");
+
+	/* The sum covers the IP length, not the buffer: trailing bytes
+	 * (not relayed) are not summed; and info->len says what to relay. */
+	v4(&p, IPPROTO_TCP, 443, 40000);
+	p.len += 7;
+	p.b[p.len - 1] = 0x5a;
+	ok(run(&open_pol, &p, NULL, &i) == REASON_FORWARD &&
+	   i.len == p.len - 7, "v4 trailing bytes neither summed nor relayed");
+	/* Other ICMP errors are not_ptb whatever their sum. */
+	v4(&p, IPPROTO_TCP, 443, 40000);
+	p.b[PB4_ICMP + 1] = 1;
+	expect(&open_pol, &p, NULL, REASON_NOT_PTB,
+	       "host unreachable with a wrong sum: not_ptb first");
+}
+
+/* oversized: over 576 (v4) / 1280 (v6) bytes, the link MTU, or the
+ * bytes captured; the size limits are inclusive. */
+static void test_oversized(void)
+{
+	struct pkt_meta m = { .ifindex = 2 };
+	struct ptb_info i;
+	struct pkt p;
+	enum classify_reason r;
+
+	pb_ptb4(&p, &(struct pb_ptb4){
+		.src = "198.51.100.1", .dst = "203.0.113.10", .mtu = 1400,
+		.q = { "203.0.113.10", "192.0.2.7", IPPROTO_TCP, 443, 9 },
+		.payload = 576 - 68,
+	});
+	r = run(&open_pol, &p, NULL, &i);
+	ok(p.len == 576 && r == REASON_FORWARD && i.len == 576,
+	   "v4 PTB of 576 bytes forwarded");
+	pb_ptb4(&p, &(struct pb_ptb4){
+		.src = "198.51.100.1", .dst = "203.0.113.10", .mtu = 1400,
+		.q = { "203.0.113.10", "192.0.2.7", IPPROTO_TCP, 443, 9 },
+		.payload = 577 - 68,
+	});
+	r = run(&open_pol, &p, NULL, &i);
+	ok(p.len == 577 && r == REASON_OVERSIZED &&
+	   addr_is(&i.outer_src, "198.51.100.1"),
+	   "v4 PTB of 577 bytes oversized, its source still logged");
+	pb_ptb6(&p, &(struct pb_ptb6){
+		.src = "2001:db8:ffff::1", .dst = "2001:db8:10::10",
+		.mtu = 1400,
+		.q = { "2001:db8:10::10", "2001:db8:20::7", IPPROTO_TCP,
+		       443, 9 },
+		.payload = 1280 - 108,
+	});
+	r = run(&open_pol, &p, NULL, &i);
+	ok(p.len == 1280 && r == REASON_FORWARD && i.len == 1280,
+	   "v6 PTB of 1280 bytes forwarded");
+	m.link_mtu = 1279;
+	expect(&open_pol, &p, &m, REASON_OVERSIZED,
+	       "v6 PTB of 1280 bytes over a 1279-byte link MTU");
+	m.link_mtu = 1280;
+	expect(&open_pol, &p, &m, REASON_FORWARD,
+	       "v6 PTB of 1280 bytes, link MTU 1280");
+	m.link_mtu = 9000;
+	expect(&open_pol, &p, &m, REASON_FORWARD, "link MTU 9000");
+	pb_ptb6(&p, &(struct pb_ptb6){
+		.src = "2001:db8:ffff::1", .dst = "2001:db8:10::10",
+		.mtu = 1400,
+		.q = { "2001:db8:10::10", "2001:db8:20::7", IPPROTO_TCP,
+		       443, 9 },
+		.payload = 1281 - 108,
+	});
+	ok(p.len == 1281 && run(&open_pol, &p, &m, &i) == REASON_OVERSIZED,
+	   "v6 PTB of 1281 bytes oversized (link MTU 9000)");
+
+	v4(&p, IPPROTO_TCP, 443, 40000);
+	m.link_mtu = (uint32_t)p.len - 1;
+	expect(&open_pol, &p, &m, REASON_OVERSIZED,
+	       "v4 PTB one byte over the link MTU");
+	m.link_mtu = (uint32_t)p.len;
+	expect(&open_pol, &p, &m, REASON_FORWARD, "v4 PTB of the link MTU");
+	m.link_mtu = 0;
+	expect(&open_pol, &p, &m, REASON_FORWARD, "link MTU 0: unknown");
+
+	/* Reassembled by conntrack, then cut by the copy range: the
+	 * length fields say 4000, 1280 bytes were copied. */
+	v4(&p, IPPROTO_TCP, 443, 40000);
+	pb_put16(p.b + PB4_TOTLEN, 4000);
+	p.len = 1280;
+	expect(&open_pol, &p, NULL, REASON_OVERSIZED,
+	       "v4 4000-byte PTB cut to 1280 bytes");
+	v6(&p, IPPROTO_TCP, 443, 40000);
+	pb_put16(p.b + PB6_PLEN, 4000 - 40);
+	p.len = 1280;
+	expect(&open_pol, &p, NULL, REASON_OVERSIZED,
+	       "v6 4000-byte PTB cut to 1280 bytes");
+}
+
 /* ---- randomized robustness ---- */
 
 static uint64_t rnd(uint64_t *s)
@@ -1008,6 +1188,24 @@ static bool ref_offsets(const uint8_t *b, size_t len, size_t *icmp,
 	return nh == IPPROTO_ICMPV6;
 }
 
+/* Independent checksum check: byte by byte, ICMPv6 with the
+ * pseudo-header (RFC 8200 8.1) of the addresses at b + 8. */
+static bool ref_csum_ok(const uint8_t *b, size_t icmp, size_t end, bool v4)
+{
+	uint64_t s = 0;
+
+	if (!v4) {
+		for (size_t k = 8; k < 40; k++)
+			s += (uint64_t)b[k] << (k & 1 ? 0 : 8);
+		s += (end - icmp) + IPPROTO_ICMPV6;
+	}
+	for (size_t k = icmp; k < end; k++)
+		s += (uint64_t)b[k] << ((k - icmp) & 1 ? 0 : 8);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s == 0xffff;
+}
+
 /* What must hold whenever the classifier says FORWARD. */
 static bool forward_sound(const struct classify_policy *pol,
 			  const uint8_t *b, size_t len,
@@ -1022,6 +1220,11 @@ static bool forward_sound(const struct classify_policy *pol,
 						"\xff\xff\xff", 6) == 0)
 		return false;
 	if (!ref_offsets(b, len, &icmp, &end) || icmp + 8 + 20 + 8 > end)
+		return false;
+	/* Complete, within the PTB size, checksum right: what is relayed
+	 * (i->len bytes) is what the receiving kernel accepts. */
+	if (end > (v4 ? 576u : 1280u) || i->len != end ||
+	    !ref_csum_ok(b, icmp, end, v4))
 		return false;
 	q = b + icmp + 8;
 	if (v4 ? b[icmp] != 3 || b[icmp + 1] != 4
@@ -1152,6 +1355,9 @@ static void test_fuzz(void)
 			if (p.len == 0)
 				break;
 		}
+		/* Mostly right checksums, so the checks past it are reached. */
+		if (rndn(&seed, 4) != 0)
+			pb_fix(&p);
 		if (rndn(&seed, 4) == 0) {
 			size_t n = pb_eth(hw, rndn(&seed, 2) ? ucast : bcast,
 				   tpids, rndn(&seed, 3),
@@ -1202,6 +1408,8 @@ int main(void)
 	test_mtu();
 	test_denied();
 	test_vips();
+	test_checksum();
+	test_oversized();
 	test_fuzz();
 	printf("1..%u\n", n_run);
 	return n_failed ? 1 : 0;

@@ -38,6 +38,17 @@ static uint32_t rd32(const uint8_t *p)
 	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
 }
 
+/* Internet checksum over p[0, n) plus sum, byte by byte: true when the
+ * message verifies. */
+static bool csum_ok(uint64_t sum, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sum += (uint64_t)p[i] << (i & 1 ? 0 : 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
 static bool addr_is(const struct pmtud_addr *a, int family, const uint8_t *p)
 {
 	return a->family == family &&
@@ -61,6 +72,8 @@ static void check_forward4(const uint8_t *p, size_t len,
 
 	check(in->family == AF_INET, "v4 family");
 	check(hl >= 20 && tot <= len && tot >= hl + 8 + 20 + 8, "v4 lengths");
+	check(tot <= PTB_MAX4 && in->len == tot, "v4 size");
+	check(csum_ok(0, ic, tot - hl), "v4 ICMP checksum");
 	check((rd16(p + 6) & 0x3fff) == 0 && p[9] == 1, "v4 not fragment, icmp");
 	check(ic[0] == 3 && ic[1] == 4, "v4 type 3 code 4");
 	check(in->mtu == rd16(ic + 6), "v4 mtu");
@@ -81,12 +94,18 @@ static void check_forward6(const uint8_t *p, size_t len,
 
 	check(in->family == AF_INET6, "v6 family");
 	check(end <= len && end >= 40 + 8 + 40, "v6 lengths");
+	check(end <= PTB_MAX6 && in->len == end, "v6 size");
 	check(addr_is(&in->outer_src, AF_INET6, p + 8) &&
 	      addr_is(&in->outer_dst, AF_INET6, p + 24), "v6 outer addresses");
 	check(in->mtu >= 1280, "v6 mtu >= 1280");
 	if (p[6] == 58) {
 		const uint8_t *ic = p + 40, *q = ic + 8;
 
+		uint64_t pseudo = end - 40 + 58;
+
+		for (size_t i = 8; i < 40; i++)
+			pseudo += (uint64_t)p[i] << (i & 1 ? 0 : 8);
+		check(csum_ok(pseudo, ic, end - 40), "v6 ICMPv6 checksum");
 		check(ic[0] == 2 && ic[1] == 0, "v6 type 2 code 0");
 		check(in->mtu == rd32(ic + 4), "v6 mtu");
 		check(q[0] >> 4 == 6, "v6 quoted version");

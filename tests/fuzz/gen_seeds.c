@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "classify.h"
 #include "pktbuild.h"
 #include "classify_input.h"
 
@@ -123,6 +124,16 @@ static void seeds4(void)
 	p.b[PB4_FRAG] = 0x20;			/* MF */
 	pb_fix(&p);
 	plain("v4_fragment", &p);
+
+	o = v4(IPPROTO_TCP, 443);
+	pb_ptb4(&p, &o);
+	p.b[PB4_ICMP + 2] ^= 0x01;
+	plain("v4_bad_checksum", &p);
+
+	o = v4(IPPROTO_TCP, 443);
+	o.payload = PTB_MAX4 + 1 - 68;		/* one byte too long */
+	pb_ptb4(&p, &o);
+	plain("v4_oversized", &p);
 }
 
 static void seeds6(void)
@@ -184,6 +195,16 @@ static void seeds6(void)
 	o.q.src = "2001:db8:1::99";
 	pb_ptb6(&p, &o);
 	plain("v6_dst_mismatch", &p);
+
+	o = v6(IPPROTO_TCP, 443);
+	pb_ptb6(&p, &o);
+	p.b[PB6_SRC + 15] ^= 0x01;		/* pseudo-header only */
+	plain("v6_bad_checksum", &p);
+
+	o = v6(IPPROTO_TCP, 443);
+	o.payload = PTB_MAX6 + 1 - 108;
+	pb_ptb6(&p, &o);
+	plain("v6_oversized", &p);
 }
 
 /* Link-layer metadata: unicast, broadcast, VLAN tags, wrong EtherType. */
