@@ -319,6 +319,7 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 {
 	struct agent *a = arg;
 	struct ptb_info info;
+	struct pkt_meta m;
 	struct src_key_bytes key;
 	enum classify_reason r;
 	struct token_bucket *bucket;
@@ -328,7 +329,11 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 
 	a->pkt = pkt;
 	a->pkt_len = len;
-	r = classify_packet(&a->policy, pkt, len, meta, &info);
+	/* The copy leaves where the PTB came in: never over that MTU. */
+	ifc = iface_find(&a->ifaces, (int)meta->ifindex);
+	m = *meta;
+	m.link_mtu = ifc ? ifc->mtu : 0;
+	r = classify_packet(&a->policy, pkt, len, &m, &info);
 	if ((r == REASON_L2_BROADCAST && on_copy(a, pkt, len, VIA_BROADCAST)) ||
 	    (r == REASON_DENIED_SOURCE && from_peer(a, &info.outer_src) &&
 	     on_copy(a, pkt, len, VIA_PEER)))
@@ -339,7 +344,6 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 		log_decision(a, &info, "DROP", classify_reason_name(r));
 		return;
 	}
-	ifc = iface_find(&a->ifaces, (int)meta->ifindex);
 	if (!ifc) {
 		a->cnt.unknown_iface++;
 		log_decision(a, &info, "DROP", "unknown_iface");
@@ -379,7 +383,7 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 	}
 	tb_allow(bucket, now);
 	dedup_record(&a->dedup, fp, now);
-	send_copy(a, ifc, &info, pkt, len, meta);
+	send_copy(a, ifc, &info, pkt, info.len, meta);	/* the bytes checked */
 }
 
 /* The counters as metrics.c names them: the agent's own, plus the

@@ -119,7 +119,7 @@ static int open_family(struct peer_forwarder *pf, int family,
 {
 	struct sockaddr_storage ss;
 	char buf[PMTUD_ADDRSTRLEN];
-	int ttl = (int)pf->ttl, pmtudisc = IP_PMTUDISC_DONT;
+	int ttl = (int)pf->ttl, pmtudisc = IP_PMTUDISC_DO, on = 1;
 	int fd;
 
 	fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -138,13 +138,15 @@ static int open_family(struct peer_forwarder *pf, int family,
 	    setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0 :
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof(ttl)) < 0)
 		return open_fail(pf, err, errlen, "TTL", family);
-	/* No router answers an ICMP error with one (RFC 1122 3.2.2): a
-	 * copy too big for a hop would vanish without a PTB. Without DF it
-	 * is fragmented instead. (An IPv6 copy is no larger than the
-	 * original, itself at most 1280 bytes: it fits every IPv6 link.) */
-	if (family == AF_INET &&
-	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtudisc, sizeof(pmtudisc)) < 0)
-		return open_fail(pf, err, errlen, "IP_MTU_DISCOVER", family);
+	/* Never fragment a copy: the kernel refuses one longer than the
+	 * route's MTU with EMSGSIZE (counted per peer). A copy is no
+	 * longer than the PTB it carries, which the classifier bounds to
+	 * 576 bytes (IPv4) or 1280 (IPv6, the minimum MTU): it fits in
+	 * practice. */
+	if (family == AF_INET ?
+	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtudisc, sizeof(pmtudisc)) < 0 :
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &on, sizeof(on)) < 0)
+		return open_fail(pf, err, errlen, "don't fragment", family);
 	if (!src->family)
 		return 0;
 	if (bind(fd, (struct sockaddr *)&ss, to_sockaddr(src, &ss)) < 0) {

@@ -11,8 +11,9 @@
  *  - The sockets never queue what they would receive (every ICMP
  *    arriving at the host): a type filter and a "drop all" BPF program.
  *    IP_RECVERR is off: only errors known at send time are seen (no
- *    router answers an ICMP error with one anyway). IPv4 copies go
- *    without DF, so a hop with a small MTU fragments them.
+ *    router answers an ICMP error with one anyway). Copies are never
+ *    fragmented (IP_PMTUDISC_DO, IPV6_DONTFRAG): one longer than the
+ *    route's MTU fails with EMSGSIZE, counted like any send error.
  *  - Non-blocking. A send error is counted for that peer and logged at
  *    most once per peer per 10 s (with the number suppressed); never
  *    fatal.

@@ -44,6 +44,11 @@ static int resolve_one(int fd, struct iface *ifc, const char *name,
 		return -1;
 	}
 	ifc->up = (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0) {
+		snprintf(err, errlen, "interface %s: SIOCGIFMTU: %s", name, strerror(errno));
+		return -1;
+	}
+	ifc->mtu = ifr.ifr_mtu > 0 ? (uint32_t)ifr.ifr_mtu : 0;
 	memmove(ifc->name, name, strlen(name) + 1);	/* name may be ifc->name */
 	ifc->ifindex = (int)idx;
 	return 0;

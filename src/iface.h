@@ -21,6 +21,7 @@ struct iface {
 	int ifindex;		/* 0: absent (deleted, renamed, not Ethernet) */
 	uint8_t mac[6];
 	bool up;		/* IFF_UP and IFF_RUNNING */
+	uint32_t mtu;		/* a copy longer than this is never sent */
 };
 
 struct iface_set {

@@ -23,6 +23,7 @@ struct link_msg {
 	bool up;
 	const char *name;	/* NULL: no IFLA_IFNAME */
 	const uint8_t *mac;	/* NULL: no 6-byte IFLA_ADDRESS */
+	uint32_t mtu;		/* 0: no IFLA_MTU */
 };
 
 static const char *mac_str(const uint8_t m[6], char buf[18])
@@ -73,6 +74,10 @@ static int attr_cb(const struct nlattr *attr, void *data)
 		if (mnl_attr_get_payload_len(attr) == 6)
 			m->mac = mnl_attr_get_payload(attr);
 		break;
+	case IFLA_MTU:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			m->mtu = mnl_attr_get_u32(attr);
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -114,6 +119,8 @@ static void apply(struct iface *ifc, const struct link_msg *m)
 	ifc->up = m->up;
 	if (m->mac)
 		memcpy(ifc->mac, m->mac, sizeof(ifc->mac));
+	if (m->mtu)
+		ifc->mtu = m->mtu;
 	log_change(&o, ifc, "");
 }
 

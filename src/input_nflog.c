@@ -124,12 +124,14 @@ static int nflog_bind(struct nflog_input *in, char *err, size_t errlen)
 		return -1;
 	}
 
-	/* Full packets, no batching to start with: a lone PTB must not
-	 * wait for a flush timer (adapt() turns batching on under load,
-	 * with flush timeout 0: the next tick). Sequence numbers reveal
-	 * drops that happen before our socket (e.g. ENOBUFS). */
+	/* Packets up to the largest relayable PTB (a longer one is
+	 * oversized, whatever its tail holds), no batching to start with:
+	 * a lone PTB must not wait for a flush timer (adapt() turns
+	 * batching on under load, with flush timeout 0: the next tick).
+	 * Sequence numbers reveal drops that happen before our socket
+	 * (e.g. ENOBUFS). */
 	nlh = cfg_header(buf, in->group, 2);
-	if (nflog_attr_put_cfg_mode(nlh, NFULNL_COPY_PACKET, 0xffff) < 0) {
+	if (nflog_attr_put_cfg_mode(nlh, NFULNL_COPY_PACKET, PTB_COPY_RANGE) < 0) {
 		snprintf(err, errlen, "NFLOG group %u: cannot build config message", in->group);
 		return -1;
 	}

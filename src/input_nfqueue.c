@@ -170,12 +170,13 @@ static int nfq_bind(struct nfqueue_input *in, char *err, size_t errlen)
 		return -1;
 	}
 
-	/* Whole packets. Fail-open: when the queue is full the kernel
+	/* Packets up to the largest relayable PTB (the verdict never
+	 * carries one back). Fail-open: when the queue is full the kernel
 	 * accepts new packets instead of dropping them, so a slow agent
 	 * costs copies, never traffic. */
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, in->queue);
 	nlh->nlmsg_seq = 2;
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, PTB_COPY_RANGE);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
 	ret = nfq_talk(in, nlh);

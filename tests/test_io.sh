@@ -226,11 +226,11 @@ ok "warning names net.ipv6.conf.b0.drop_unicast_in_l2_multicast" \
 ok "warning says peers need the setting too (once)" \
 	test "$(grep -c "every peer receiving the copies" "$DIR/d1.err")" = 1
 
-# group portid qlen copy_mode copy_range flushtimeout use; the kernel
-# clamps the requested range 0xffff to 0xffff - NLA_HDRLEN = 65531.
+# group portid qlen copy_mode copy_range flushtimeout use; the range
+# is the largest relayable PTB, 1280 bytes (classify.h).
 inB cat /proc/net/netfilter/nfnetlink_log >"$DIR/proc1"
-ok "proc: group $GROUP copy mode 2, range 65531, timeout 0" \
-	awk -v g=$GROUP '$1 == g && $4 == 2 && $5 == 65531 && $6 == 0 { f = 1 } END { exit !f }' "$DIR/proc1"
+ok "proc: group $GROUP copy mode 2, range 1280, timeout 0" \
+	awk -v g=$GROUP '$1 == g && $4 == 2 && $5 == 1280 && $6 == 0 { f = 1 } END { exit !f }' "$DIR/proc1"
 
 start=$(date +%s%N)
 inB timeout -k 3 10 "$DRIVER" -g $GROUP >"$DIR/d2.out" 2>"$DIR/d2.err"

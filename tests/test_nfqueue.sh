@@ -176,8 +176,10 @@ ip -n "$NS_S" link set s0 up
 # 1. Bound, copy-packet mode, input named in the log.
 start_agent
 [ "$(queue_field 4)" = 2 ] || fail "queue $QUEUE: copy mode '$(queue_field 4)', want 2"
+# Copy range: the largest relayable PTB (classify.h), not 64 KiB.
+[ "$(queue_field 5)" = 1280 ] || fail "queue $QUEUE: copy range '$(queue_field 5)', want 1280"
 grep -q "running: input NFQUEUE $QUEUE," "$TMP/agent.log" || fail "start-up line does not name NFQUEUE $QUEUE"
-ok "queue $QUEUE bound in copy-packet mode; the agent logs 'input NFQUEUE $QUEUE'"
+ok "queue $QUEUE bound in copy-packet mode, copy range 1280; the agent logs 'input NFQUEUE $QUEUE'"
 
 # 2. Every PTB reaches the agent and A's stack.
 in_ns "$NS_S" ping -c 1 -W 2 192.0.2.2 >/dev/null || fail "ping: traffic does not flow"
