@@ -8,8 +8,8 @@
  *		comment "pmtud-nf"
  *		chain prerouting {
  *			type filter hook prerouting priority raw; policy accept;
- *			iifname { "eth0", "eth1" } meta pkttype != broadcast icmp type destination-unreachable icmp code frag-needed counter log group 33
- *			iifname { "eth0", "eth1" } meta pkttype != broadcast icmpv6 type packet-too-big icmpv6 code no-route counter log group 33
+ *			iifname { "eth0", "eth1" } meta pkttype != broadcast icmp type destination-unreachable icmp code frag-needed ip length <= 576 counter log group 33 snaplen 576
+ *			iifname { "eth0", "eth1" } meta pkttype != broadcast icmpv6 type packet-too-big icmpv6 code no-route ip6 length <= 1240 counter log group 33 snaplen 1280
  *		}
  *	}
  *
@@ -30,9 +30,9 @@
  * holds one dynamic set per family:
  *
  *	set prelimit4 { type ipv4_addr; size 65536; flags dynamic,timeout; timeout 1m; }
- *	... frag-needed update @prelimit4 { ip saddr limit rate over 40/second burst 40 packets } counter return
- *	... frag-needed limit rate over 10000/second burst 10000 packets counter return
- *	... frag-needed counter log group 33
+ *	... ip length <= 576 update @prelimit4 { ip saddr limit rate over 40/second burst 40 packets } counter return
+ *	... ip length <= 576 limit rate over 10000/second burst 10000 packets counter return
+ *	... ip length <= 576 counter log group 33 snaplen 576
  *
  * Per source 4 x iface_rate (burst 4 x iface_burst): no source can get
  * more than iface_rate copies a second on its interface, so the rest
@@ -51,11 +51,14 @@
  * (revision 3, bypass) through nft_compat: same fate for the packet;
  * nft lists it as an xt target.
  *
- * Snaplen: the log expression carries no NFTA_LOG_SNAPLEN. Then the
- * kernel copies as much as the NFLOG group's copy range allows, which
- * the input sets to 0xffff: the whole packet. An explicit snaplen would
- * only lower that bound, and would list as "snaplen N" unlike the
- * plain "log group N" of pmtud.nft.
+ * Size: a genuine PTB is at most 576 bytes (IPv4) or 1280 (IPv6, a
+ * payload length of 1240): every rule matches only those ("ip length
+ * <= 576", "ip6 length <= 1240", after the ICMP match), so a longer one
+ * (e.g. reassembled by conntrack before this hook) is neither logged
+ * nor counted against its source's pre-limit: it passes untouched and
+ * costs the agent nothing. The log rule's snaplen (576, 1280) and the
+ * group's copy range (1280, set by the input) bound the copy again for
+ * a ruleset written by hand; a copy cut short is dropped as oversized.
  *
  * No rule drops and the chain policy is accept: the rules only observe
  * (the pre-limit's "return" is that policy), every packet continues
@@ -74,6 +77,7 @@
 #include <linux/netfilter/xt_NFQUEUE.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include "classify.h"
 #include "rules_expr.h"
 
 /* Headroom of the per-source pre-limit over what one interface may
@@ -83,9 +87,11 @@
 
 const struct icmp_match rules_matches[RULES_N_MATCHES] = {
 	{ "ICMPv4", NFPROTO_IPV4, IPPROTO_ICMP, { 3, 4 },	/* frag-needed */
-	  AF_INET, 12, 4, NFT_TYPE_IPADDR, "prelimit4" },
+	  AF_INET, 12, 4, NFT_TYPE_IPADDR, "prelimit4",
+	  2, PTB_MAX4, PTB_MAX4 },			/* total length */
 	{ "ICMPv6", NFPROTO_IPV6, IPPROTO_ICMPV6, { 2, 0 },	/* packet-too-big */
-	  AF_INET6, 8, 16, NFT_TYPE_IP6ADDR, "prelimit6" },
+	  AF_INET6, 8, 16, NFT_TYPE_IP6ADDR, "prelimit6",
+	  4, PTB_MAX6 - 40, PTB_MAX6 },			/* payload length */
 };
 
 void rules_ifname_key(char key[IFNAMSIZ], const char *name)
@@ -208,14 +214,15 @@ static int expr_counter(struct nftnl_rule *rule)
 	return 0;
 }
 
-/* No snaplen: the group's copy range (0xffff) applies, see the top. */
-static int expr_log(struct nftnl_rule *rule, uint16_t group)
+/* Snaplen: see the top. */
+static int expr_log(struct nftnl_rule *rule, uint16_t group, uint32_t snaplen)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("log");
 
 	if (!e)
 		return -1;
 	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, snaplen);
 	nftnl_rule_add_expr(rule, e);
 	return 0;
 }
@@ -269,10 +276,10 @@ static int expr_xt_queue(struct nftnl_rule *rule, uint16_t num)
 
 /* The rule's last statement: where the packet's copy goes. */
 static int expr_capture(struct nftnl_rule *rule, const struct pmtud_conf *c,
-			bool xt_queue)
+			const struct icmp_match *m, bool xt_queue)
 {
 	if (c->input != INPUT_NFQUEUE)
-		return expr_log(rule, c->nflog_group);
+		return expr_log(rule, c->nflog_group, m->snaplen);
 	return xt_queue ? expr_xt_queue(rule, c->queue_num)
 			: expr_queue(rule, c->queue_num);
 }
@@ -333,7 +340,8 @@ static int expr_copy(struct nftnl_rule *rule, const struct pmtud_conf *c,
 	if (!e)
 		return -1;
 	nftnl_rule_add_expr(rule, e);
-	return expr_counter(rule) < 0 || expr_log(rule, c->nflog_group) < 0 ? -1 : 0;
+	return expr_counter(rule) < 0 ||
+	       expr_log(rule, c->nflog_group, m->snaplen) < 0 ? -1 : 0;
 }
 
 /* update @prelimitN { ip saddr limit rate over R/second burst B packets }:
@@ -403,7 +411,7 @@ static int build_tail(struct nftnl_rule *rule, const struct pmtud_conf *c,
 	case RULE_CAPTURE:
 		return expr_peer(rule, c, m, rules_peer_set_id(kind, set_id), false) < 0 ||
 		       expr_counter(rule) < 0 ||
-		       expr_capture(rule, c, xt_queue) < 0 ? -1 : 0;
+		       expr_capture(rule, c, m, xt_queue) < 0 ? -1 : 0;
 	case RULE_COPY_PEER:
 	case RULE_COPY_BCAST:
 		return expr_copy(rule, c, m, kind, set_id);
@@ -411,7 +419,8 @@ static int build_tail(struct nftnl_rule *rule, const struct pmtud_conf *c,
 	return expr_counter(rule) < 0 || expr_return(rule) < 0 ? -1 : 0;
 }
 
-/* iifname { ... } meta pkttype != broadcast <icmp type/code>, then
+/* iifname { ... } meta pkttype != broadcast <icmp type/code> ip length
+ * <= 576 (ip6 length <= 1240), then
  * the kind's tail: [ip saddr != { peers }] counter log group N | queue
  * num N bypass, or a pre-limit, counter and return, or a copy's limit,
  * counter and log (copies from broadcasts: meta pkttype broadcast).
@@ -420,6 +429,8 @@ int rules_build(struct nftnl_rule *rule, const struct pmtud_conf *c,
 		const struct icmp_match *m, enum rule_kind kind,
 		uint32_t set_id, uint32_t iface_set, bool xt_queue)
 {
+	const uint8_t len_be[2] = { (uint8_t)(m->len_max >> 8), (uint8_t)m->len_max };
+
 	if (expr_meta(rule, NFT_META_IIFNAME) < 0)
 		return -1;
 	if (c->n_ifaces == 1) {
@@ -441,6 +452,9 @@ int rules_build(struct nftnl_rule *rule, const struct pmtud_conf *c,
 	    expr_payload(rule, NFT_PAYLOAD_TRANSPORT_HEADER, 0,
 			 sizeof(m->type_code)) < 0 ||
 	    expr_cmp(rule, NFT_CMP_EQ, m->type_code, sizeof(m->type_code)) < 0 ||
+	    expr_payload(rule, NFT_PAYLOAD_NETWORK_HEADER, m->len_off,
+			 sizeof(len_be)) < 0 ||
+	    expr_cmp(rule, NFT_CMP_LTE, len_be, sizeof(len_be)) < 0 ||
 	    build_tail(rule, c, m, kind, set_id, xt_queue) < 0)
 		return -1;
 	return 0;

@@ -4,7 +4,8 @@
  *  - rules_build() appends to an allocated nftnl_rule the expressions
  *    of one rule of the table (see rules_expr.c for the ruleset, as nft
  *    lists it): match on the configured interfaces, not link-layer
- *    broadcast, the family's ICMP type and code, then the kind's tail.
+ *    broadcast, the family's ICMP type and code and at most the
+ *    family's largest PTB, then the kind's tail.
  *    It sends nothing and allocates only expressions owned by the rule;
  *    -1 on allocation failure (the caller frees the rule).
  *  - Anonymous sets are referenced by id: the caller (rules.c) adds the
@@ -50,6 +51,13 @@ struct icmp_match {
 	uint8_t saddr_off, addr_len;
 	uint32_t addr_type;
 	const char *pre_set;	/* the family's per-source pre-limit set */
+	/* "ip length <= 576" / "ip6 length <= 1240": only a PTB the
+	 * agent may relay is handed over (PTB_MAX4 / PTB_MAX6 bytes in
+	 * all); the length field's offset in the network header and its
+	 * largest value. snaplen: what the log rule copies, the same. */
+	uint8_t len_off;
+	uint16_t len_max;
+	uint32_t snaplen;
 };
 
 /* ICMPv4 frag-needed, ICMPv6 packet-too-big: one set of rules each. */

@@ -182,8 +182,8 @@ start two 33 v0 v1
 load_reference 33 v0 v1
 compare_with_reference "two interfaces"
 grep -q 'iifname { "v0", "v1" } ' "$TMP/$NS_A.txt" || fail "two interfaces: no set"
-[ "$(grep -c 'pkttype != broadcast .* log group 33$' "$TMP/$NS_A.txt")" = 2 ] || fail "two interfaces: log group"
-[ "$(grep -c 'pkttype broadcast .* limit rate 100/second burst 100 packets counter log group 33$' "$TMP/$NS_A.txt")" = 2 ] ||
+[ "$(grep -c 'pkttype != broadcast .* log group 33 snaplen [0-9]*$' "$TMP/$NS_A.txt")" = 2 ] || fail "two interfaces: log group"
+[ "$(grep -c 'pkttype broadcast .* limit rate 100/second burst 100 packets counter log group 33 snaplen [0-9]*$' "$TMP/$NS_A.txt")" = 2 ] ||
 	fail "two interfaces: copy rules"
 ok "two interfaces: listing equals pmtud.nft (anonymous set)"
 
@@ -222,8 +222,8 @@ ok "second instance refused with exit 2 and a clear message"
 OWNER_PEERS=192.0.2.9,2001:db8::9,2001:db8::a start peers 33 v0 v1
 # After each capture rule, its copy-from-peers rule (pmtud.nft's comment).
 LIM='limit rate 100\/second burst 100 packets'
-REF_SED="/!= broadcast.*frag-needed counter log group/{s/frag-needed/& ip saddr != 192.0.2.9/;p;s/ != 192.0.2.9/ 192.0.2.9 $LIM/}
-/!= broadcast.*code no-route counter log group/{s/code no-route/& ip6 saddr != { 2001:db8::9, 2001:db8::a }/;p;s/ != {\(.*\)}/ {\1} $LIM/}" \
+REF_SED="/!= broadcast.*ip length <= 576 counter log group/{s/ip length <= 576/& ip saddr != 192.0.2.9/;p;s/ != 192.0.2.9/ 192.0.2.9 $LIM/}
+/!= broadcast.*ip6 length <= 1240 counter log group/{s/ip6 length <= 1240/& ip6 saddr != { 2001:db8::9, 2001:db8::a }/;p;s/ != {\(.*\)}/ {\1} $LIM/}" \
 	load_reference 33 v0 v1
 compare_with_reference "peers"
 grep -q 'ip6 saddr != { 2001:db8::9, 2001:db8::a } counter' "$TMP/$NS_A.txt" ||
@@ -254,12 +254,14 @@ ip -n "$NS_A" link set lo up
 start count 77 v0
 
 # send 4|6 DEST TYPE CODE [broadcast]: one ICMP error quoting a UDP
-# packet from DEST to 203.0.113.9 / 2001:db8:ff::9.
+# packet from DEST to 203.0.113.9 / 2001:db8:ff::9 (PAD=N: N more
+# bytes of it; the error is 64 + N bytes long in IPv4, 104 + N in IPv6).
 send() {
-	in_ns "$NS_S" "$PYTHON" - "$@" <<'EOF' || fail "send $*"
-import socket, struct, sys
+	in_ns "$NS_S" env PAD="${PAD:-0}" "$PYTHON" - "$@" <<'EOF' || fail "send $*"
+import os, socket, struct, sys
 fam, dst, typ, code = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 bcast = len(sys.argv) > 5
+pad = int(os.environ["PAD"])
 def csum(b):
     if len(b) % 2:
         b += b"\0"
@@ -267,7 +269,7 @@ def csum(b):
     while s >> 16:
         s = (s & 0xffff) + (s >> 16)
     return ~s & 0xffff
-udp = struct.pack("!HHHH", 443, 40000, 8 + 8, 0) + b"\0" * 8
+udp = struct.pack("!HHHH", 443, 40000, 8 + 8, 0) + b"\0" * (8 + pad)
 if fam == "4":
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0x4000, 64,
                      17, 0, socket.inet_aton(dst), socket.inet_aton("203.0.113.9"))
@@ -323,9 +325,17 @@ send 6 2001:db8::2 2 0
 expect_counters "1 1" "ICMPv6 packet-too-big"
 send 6 2001:db8::2 1 4
 expect_counters "1 1" "ICMPv6 port unreachable"
+# Longer than a genuine PTB (576 bytes, 1280): neither counted nor
+# logged. Each is sent before one of the largest size, which is.
+PAD=513 send 4 192.0.2.2 3 4
+PAD=512 send 4 192.0.2.2 3 4
+expect_counters "2 1" "frag-needed of 577 bytes not logged, of 576 logged"
+PAD=1177 send 6 2001:db8::2 2 0
+PAD=1176 send 6 2001:db8::2 2 0
+expect_counters "2 2" "packet-too-big of 1281 bytes not logged, of 1280 logged"
 in_ns "$NS_S" ping -c 1 -W 2 2001:db8::2 >/dev/null || fail "ping6: traffic does not flow"
 stop TERM
-ok "rules count frag-needed and packet-too-big only, no broadcasts; traffic flows"
+ok "rules count frag-needed and packet-too-big only, no broadcasts, none over 576 / 1280 bytes; traffic flows"
 
 # 5b. A PTB sent by a configured peer is never captured (loop guard).
 OWNER_PEERS=192.0.2.1,2001:db8::1 start peercount 77 v0
