@@ -848,7 +848,13 @@ lab_agent_log()
 #			a comma list of qdst (= 1), dport (the Ith quotes
 #			client port dport+I: same rate-limit key, distinct
 #			PTBs) and src (v4 only: outer source 192.0.2.X,
-#			X = 4 + I mod 120: no lab node's address))
+#			X = 4 + I mod 120: no lab node's address));
+#			v4 qdst stays in its /24 (the last byte wraps).
+#			pad (0: N more quoted bytes; a PTB longer than 1500
+#			bytes goes out as IP fragments, from src, which
+#			must then be an address of NODE), csum (ok; bad:
+#			the ICMP checksum is wrong), rate (0: PTBs per
+#			second, 0 as fast as possible)
 #   lab_agent_counters NODE   SIGUSR1 the agent on NODE, print the
 #			"counters: ..." line it logs in answer (waits 5 s)
 #   lab_counter LINE KEY	value of KEY=N in such a line (0 if absent;
@@ -863,6 +869,18 @@ lab_agent_log()
 #   lab_get_line FAMILY INDEX	xfer's line of that download
 #   lab_get_rc FAMILY INDEX	its lab_get status (0 ok, 1 stall, 2 error)
 #   lab_get_ms FAMILY INDEX	its duration in ms (xfer's last field)
+#   lab_sniff NODE SECONDS OUT	record the frames of NODE's eth0 in
+#			the background for SECONDS at most (call it in the
+#			test's shell; lab_sniff_stop ends it and waits), one
+#			line each in OUT:
+#			"DIR LEN FAM FRAG BCAST SRC PTB CSUM": in or out,
+#			frame length, v4/v6/-, 1 for an IP fragment, 1 if
+#			sent to ff:ff:ff:ff:ff:ff, outer source, 1 for an
+#			unfragmented ICMP 3/4 or ICMPv6 2/0 (no extension
+#			headers), 1 if its ICMP checksum verifies (IPv6:
+#			with the pseudo-header); "-" where it does not apply.
+#			Returns once it listens (5 s at most).
+#   lab_sniff_stop		end lab_sniff's recording, wait for it
 
 lab_send_ptb()
 {
@@ -881,7 +899,8 @@ lab_send_ptb()
 	opt = {"src": "192.0.2.1" if v4 else "2001:db8:e::1",
 	       "dst": vip4 if v4 else vip6, "qsrc": vip4 if v4 else vip6,
 	       "qdst": "198.51.100.10" if v4 else "2001:db8:c::10",
-	       "sport": port, "dport": "40000", "mtu": "1280", "vary": "0"}
+	       "sport": port, "dport": "40000", "mtu": "1280", "vary": "0",
+	       "pad": "0", "csum": "ok", "rate": "0"}
 	for kv in sys.argv[6:]:
 	    k, v = kv.split("=", 1)
 	    if k not in opt:
@@ -907,7 +926,10 @@ lab_send_ptb()
 
 	def ptb(i):
 	    qdst = ipaddress.ip_address(opt["qdst"])
-	    if "qdst" in vary:
+	    if "qdst" in vary and v4:
+	        qdst = ipaddress.ip_address((int(qdst) & ~0xff) |
+	                                    ((int(qdst) + i) & 0xff))
+	    elif "qdst" in vary:
 	        qdst += i
 	    dport = int(opt["dport"])
 	    if "dport" in vary:
@@ -915,7 +937,7 @@ lab_send_ptb()
 	    src = opt["src"]
 	    if "src" in vary:
 	        src = "192.0.2.%d" % (4 + i % 120)
-	    th = tcp(int(opt["sport"]), dport)
+	    th = tcp(int(opt["sport"]), dport) + bytes(int(opt["pad"]))
 	    qs = ipaddress.ip_address(opt["qsrc"]).packed
 	    if v4:
 	        # The quoted 1500-byte segment, DF set.
@@ -924,7 +946,9 @@ lab_send_ptb()
 	        ih = ih[:10] + struct.pack("!H", csum(ih)) + ih[12:]
 	        body = ih + th
 	        icmp = struct.pack("!BBHHH", 3, 4, 0, 0, int(opt["mtu"])) + body
-	        icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+	        icmp = icmp[:2] + struct.pack("!H", csum(icmp) ^ bad) + icmp[4:]
+	        if 20 + len(icmp) > 1500:
+	            return icmp		# the kernel adds the header, fragments
 	        tot = 20 + len(icmp)
 	        oh = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tot, i & 0xffff, 0,
 	                         64, 1, 0,
@@ -933,18 +957,40 @@ lab_send_ptb()
 	        oh = oh[:10] + struct.pack("!H", csum(oh)) + oh[12:]
 	        return oh + icmp
 	    ih = struct.pack("!IHBB16s16s", 6 << 28, 1460, 6, 63, qs, qdst.packed)
-	    # The kernel fills in the ICMPv6 checksum (raw ICMPv6 socket).
-	    return struct.pack("!BBHI", 2, 0, 0, int(opt["mtu"])) + ih + th
+	    icmp = struct.pack("!BBHI", 2, 0, 0, int(opt["mtu"])) + ih + th
+	    if not bad:
+	        # The kernel fills in the checksum (raw ICMPv6 socket).
+	        return icmp
+	    # A wrong one needs the header too (IPPROTO_RAW).
+	    s6, d6 = (ipaddress.ip_address(a).packed for a in (src, opt["dst"]))
+	    ph = s6 + d6 + struct.pack("!I3xB", len(icmp), 58)
+	    icmp = icmp[:2] + struct.pack("!H", csum(ph + icmp) ^ bad) + icmp[4:]
+	    return struct.pack("!IHBB16s16s", 6 << 28, len(icmp), 58, 64,
+	                       s6, d6) + icmp
 
-	if v4:
+	bad = 0x5555 if opt["csum"] == "bad" else 0
+	if opt["csum"] not in ("ok", "bad"):
+	    sys.exit("lab_send_ptb: csum=" + opt["csum"])
+
+	pkts = [ptb(i) for i in range(int(count))]
+	if v4 and pkts and pkts[0][0] != 0x45:
+	    # ICMP messages only: from src, fragmented without DF.
+	    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+	    s.setsockopt(socket.IPPROTO_IP, 10, 0)	# IP_MTU_DISCOVER: DONT
+	    s.bind((opt["src"], 0))
+	elif v4:
 	    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+	elif bad:
+	    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
 	else:
 	    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW,
 	                      socket.IPPROTO_ICMPV6)
 	    s.bind((opt["src"], 0))
-	pkts = [ptb(i) for i in range(int(count))]
+	rate = float(opt["rate"])
 	t0 = time.monotonic()
-	for p in pkts:
+	for i, p in enumerate(pkts):
+	    if rate > 0:
+	        time.sleep(max(0, t0 + i / rate - time.monotonic()))
 	    s.sendto(p, (opt["dst"], 0))
 	print("sent %d %d" % (len(pkts), (time.monotonic() - t0) * 1000))
 	PYEOF
@@ -1082,4 +1128,64 @@ lab_pair()
 		ip -n "$a" link set lo up && ip -n "$s" link set lo up &&
 		ip -n "$a" link set a0 up && ip -n "$s" link set s0 up || return 1
 	ip -n "$a" -br link show a0 | awk '{print $3}'
+}
+
+lab_sniff()
+{
+	local node=$1 secs=$2 out=$3 i
+	rm -f "$out.stop"
+	lab_exec "$node" timeout $((secs + 5)) python3 - "$secs" "$out.stop" >"$out" 2>&1 <<-'PYEOF' &
+	import os, socket, struct, sys, time
+	s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+	s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)	# SO_RCVBUFFORCE
+	s.bind(("eth0", 3))
+	s.settimeout(0.2)
+	def ok(b):
+	    if len(b) % 2:
+	        b += b"\0"
+	    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+	    while t >> 16:
+	        t = (t & 0xffff) + (t >> 16)
+	    return int(t == 0xffff)
+	def parse(ip, et):
+	    if et == 0x0800 and len(ip) >= 20:
+	        hl, tot = (ip[0] & 15) * 4, struct.unpack("!H", ip[2:4])[0]
+	        frag = int(struct.unpack("!H", ip[6:8])[0] & 0x3fff != 0)
+	        src = socket.inet_ntop(socket.AF_INET, ip[12:16])
+	        m = ip[hl:tot]
+	        if frag or ip[9] != 1 or m[:2] != b"\x03\x04":
+	            return "v4", frag, src, "-", "-"
+	        return "v4", 0, src, 1, ok(m)
+	    if et == 0x86dd and len(ip) >= 40:
+	        frag = int(ip[6] == 44)
+	        src = socket.inet_ntop(socket.AF_INET6, ip[8:24])
+	        m = ip[40:40 + struct.unpack("!H", ip[4:6])[0]]
+	        if ip[6] != 58 or m[:1] != b"\x02":
+	            return "v6", frag, src, "-", "-"
+	        ph = ip[8:40] + struct.pack("!IxxxB", len(m), 58)
+	        return "v6", 0, src, 1, ok(ph + m)
+	    return "-", "-", "-", "-", "-"
+	print("ready", flush=True)
+	end = time.monotonic() + float(sys.argv[1])
+	while time.monotonic() < end and not os.path.exists(sys.argv[2]):
+	    try:
+	        f, a = s.recvfrom(65535)
+	    except socket.timeout:
+	        continue
+	    fam, frag, src, ptb, good = parse(f[14:], struct.unpack("!H", f[12:14])[0])
+	    print("out" if a[2] == socket.PACKET_OUTGOING else "in", len(f), fam,
+	          frag, int(f[:6] == b"\xff" * 6), src, ptb, good, flush=True)
+	PYEOF
+	LAB_SNIFF_PID=$! LAB_SNIFF_OUT=$out
+	for i in $(seq 50); do
+		grep -q '^ready$' "$out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+lab_sniff_stop()
+{
+	touch "$LAB_SNIFF_OUT.stop"
+	wait "$LAB_SNIFF_PID"
 }
