@@ -83,7 +83,8 @@ others_zero()
 {
 	local r
 	for r in truncated bad_ip fragment not_icmp not_ptb quote_truncated quote_bad \
-		 quote_exthdr quote_proto l2_broadcast denied_source not_vip; do
+		 quote_exthdr quote_proto l2_broadcast denied_source not_vip \
+		 bad_checksum oversized; do
 		[ "$(prom "pmtud_dropped_total{reason=\"$r\"}")" -eq 0 ] || return 1
 	done
 	[ "$(prom pmtud_unknown_iface_total)" -eq 0 ] &&
