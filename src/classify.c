@@ -394,8 +394,9 @@ static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
 }
 
 /* Internet checksum (RFC 1071) of the ICMP message pkt[icmp, end); for
- * ICMPv6 with the pseudo-header of the outer IPv6 header. n <= 65535
- * words of at most 0xffff cannot overflow 32 bits before the fold. */
+ * ICMPv6 with the pseudo-header of the outer IPv6 header. At most 65535
+ * bytes plus 40 of pseudo-header: fewer than 2^16 words of at most
+ * 0xffff, so the 32-bit sum cannot overflow before the fold. */
 static bool icmp_csum_ok(const uint8_t *pkt, size_t icmp, size_t end,
 			 unsigned version)
 {
