@@ -21,7 +21,7 @@
  * type and code loaded as one 2-byte word from the transport header.
  *
  * With "peers", each rule also skips PTBs sent by a peer of its family,
- * after the ICMP match: "ip saddr != 192.0.2.7" for one, "ip6 saddr !=
+ * after the length match: "ip saddr != 192.0.2.7" for one, "ip6 saddr !=
  * { 2001:db8::7, 2001:db8::8 }" (an anonymous set, inverted lookup) for
  * more, as nft generates them. No peers: the rules are as above.
  *
