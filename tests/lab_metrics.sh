@@ -167,7 +167,9 @@ same_values()
 	       "seq_gaps": "pmtud_input_seq_gaps_total",
 	       "reloads_ok": 'pmtud_reloads_total{result="ok"}',
 	       "reloads_failed": 'pmtud_reloads_total{result="failed"}',
-	       "log_suppressed": "pmtud_log_suppressed_total"}
+	       "log_suppressed": "pmtud_log_suppressed_total",
+	       "to_batch": 'pmtud_input_mode_switches_total{mode="batch"}',
+	       "to_immediate": 'pmtud_input_mode_switches_total{mode="immediate"}'}
 	if len(words) != len(prom):
 	    sys.exit("%d values in the line, %d in the file" % (len(words), len(prom)))
 	for w, v in words.items():
