@@ -12,7 +12,8 @@
 #      network, so a package deps.sh forgot fails them instead of
 #      being fetched (nspawn mounts /proc/sys read-only unless the
 #      container has its own network namespace, and the lab sets
-#      sysctls). FUZZ_SECONDS (default 10 here) bounds the fuzz stage.
+#      sysctls). FUZZ_SECONDS (default 10 here) bounds the fuzz stage;
+#      the lab tests inside share the host's lab lock.
 # Exit 0 when both commands succeed; 77 where it cannot run (not root,
 # PMTUD_SKIP_LAB=1, no mmdebstrap/systemd-nspawn, not a git checkout,
 # inside a container). Run by .ci/run after the suite; not in make check
@@ -53,8 +54,9 @@ stage "root unpacked, checkout copied"
 
 APT=${LAB_ROOT_CACHE:-/var/cache/pmtud-nf-test}/apt
 mkdir -p "$APT/partial"
-# The host's lab lock, so the lab tests inside and outside take turns.
-LOCK=${TMPDIR:-/tmp}/pmtud-nf-lab.lock
+# The host's lab lock, so the lab tests inside and outside take turns
+# (FRESH_LAB_LOCK: another file, to run alongside them).
+LOCK=${FRESH_LAB_LOCK:-${TMPDIR:-/tmp}/pmtud-nf-lab.lock}
 touch "$LOCK"
 run()
 {
@@ -62,6 +64,7 @@ run()
 		--bind="$APT:/var/cache/apt/archives" \
 		--bind="$LOCK:/tmp/pmtud-nf-lab.lock" \
 		--setenv=FUZZ_SECONDS="${FUZZ_SECONDS:-10}" \
+		--setenv=LAB_LOCK_WAIT="${LAB_LOCK_WAIT:-1200}" \
 		--chdir="$SRC" "$@" </dev/null
 }
 rc=0
@@ -72,8 +75,11 @@ if ! run /bin/bash tests/deps.sh >"$DIR/deps.log" 2>&1; then
 fi
 stage "tests/deps.sh (network)"
 if [ $rc = 0 ]; then
+	# A machine has an Ethernet interface (the tests that need one use
+	# the first); a private network has only lo: a veth pair stands in.
 	run --private-network --capability=all /bin/bash -c \
-		'tests/lab/demo.sh && tests/check.sh' || rc=1
+		'ip link add eth0 type veth peer name eth1 && ip link set eth0 up &&
+		 tests/lab/demo.sh && tests/check.sh' || rc=1
 	stage "tests/lab/demo.sh && tests/check.sh (no network)"
 fi
 say "$([ $rc = 0 ] && echo PASS || echo FAIL): the README's commands on a fresh $(. "$ROOT/etc/os-release" && echo "$PRETTY_NAME") root"
