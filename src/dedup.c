@@ -1,8 +1,6 @@
 /* dedup.c - a fixed table of recently relayed PTB fingerprints. */
 #include "config.h"
-#include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 #include "dedup.h"
 #include "siphash.h"
 
@@ -36,16 +34,7 @@ int dedup_init(struct dedup *d, double window_s, const uint8_t key[16])
 {
 	memset(d, 0, sizeof(*d));
 	d->window_ns = window_ns(window_s);
-	if (key) {
-		memcpy(d->key, key, sizeof(d->key));
-		return 0;
-	}
-	if (getrandom(d->key, sizeof(d->key), 0) != (ssize_t)sizeof(d->key)) {
-		if (errno == 0)
-			errno = EIO;
-		return -1;
-	}
-	return 0;
+	return siphash_key_init(d->key, key);
 }
 
 void dedup_set_window(struct dedup *d, double window_s)

@@ -57,7 +57,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include "ratelimit.h"
 #include "siphash.h"
@@ -151,22 +150,6 @@ static int rl_params(double rate, double burst, uint64_t *interval, uint64_t *ta
 	return 0;
 }
 
-static int rl_random_key(uint8_t key[16])
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < 16) {
-		n = getrandom(key + got, 16 - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		got += (size_t)n;
-	}
-	return 0;
-}
-
 struct rl_table *rl_table_new(uint32_t entries, double rate, double burst,
 			      const uint8_t key[16])
 {
@@ -187,9 +170,7 @@ struct rl_table *rl_table_new(uint32_t entries, double rate, double burst,
 		goto fail;
 	t->rate = rate;
 	t->burst = burst;
-	if (key)
-		memcpy(t->key, key, sizeof(t->key));
-	else if (rl_random_key(t->key) < 0)
+	if (siphash_key_init(t->key, key) < 0)
 		goto fail;
 	t->n_sets = n / RL_WAYS;
 	t->sets = aligned_alloc(alignof(struct rl_set),

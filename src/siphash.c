@@ -3,9 +3,32 @@
  * 4 finalization rounds, 64-bit output. Words are read little-endian
  * whatever the host, so the hash is the same everywhere. */
 #include "config.h"
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/random.h>
 #include "siphash.h"
+
+int siphash_key_init(uint8_t key[16], const uint8_t given[16])
+{
+	size_t got = 0;
+	ssize_t n;
+
+	if (given) {
+		memcpy(key, given, 16);
+		return 0;
+	}
+	while (got < 16) {
+		n = getrandom(key + got, 16 - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
 
 static inline uint64_t rotl64(uint64_t x, unsigned b)
 {

@@ -5,7 +5,6 @@
 #include <inttypes.h>
 #include <malloc.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <string.h>
 #include "ratelimit.h"
 #include "siphash.h"
+#include "tap.h"
 
 #define NS	UINT64_C(1000000000)
 #define MS	UINT64_C(1000000)
@@ -22,36 +22,6 @@ static const uint8_t fixed_key[16] = {
 	0x9a, 0x01, 0x7c, 0x33, 0x51, 0xe2, 0x0d, 0x48,
 	0xb6, 0x25, 0xf9, 0x6e, 0x10, 0xc7, 0x84, 0x3b,
 };
-
-struct tally {
-	int n;
-	int failed;
-};
-
-static void check(struct tally *t, bool cond, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(struct tally *t, bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %d - ", cond ? "ok" : "not ok", ++t->n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!cond)
-		t->failed++;
-}
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 /* A source key shaped like the agent's: family, two IPv6 addresses. */
 struct src_key {
@@ -749,8 +719,5 @@ int main(void)
 	test_flood(&t);
 	test_flood_keeps_limit(&t);
 	report_timing();
-	printf("1..%d\n", t.n);
-	if (t.failed)
-		printf("# %d of %d checks failed\n", t.failed, t.n);
-	return t.failed ? 1 : 0;
+	return tap_done(&t);
 }
