@@ -1,6 +1,7 @@
 /* agent.c - privileged setup, then one event loop:
  *
- *   input_nflog -> classify -> dedup -> ratelimit (source, then interface)
+ *   input_nflog -> classify -> dedup -> ratelimit (flow, then the
+ *   interface's budget, shared fairly between sources: fairshare)
  *   -> forward
  *
  * All runtime state is in struct agent, owned by agent_run()'s frame.
@@ -23,6 +24,7 @@
 #include "cli.h"
 #include "counters.h"
 #include "dedup.h"
+#include "fairshare.h"
 #include "forward.h"
 #include "forward_peer.h"
 #include "iface.h"
@@ -140,7 +142,8 @@ struct agent {
 	struct owner owner;		/* flow-owner lookups, rescue checks */
 	struct iface_set ifaces;
 	struct iface_watch watch;	/* link changes update ifaces in place */
-	struct token_bucket iface_bucket[PMTUD_MAX_IFACES];
+	struct fair_bucket iface_bucket[PMTUD_MAX_IFACES];
+	struct fair_table fair;		/* sources' shares of those buckets */
 	struct rl_table *src_limit;
 	struct dedup dedup;		/* identical PTBs: one copy per window */
 	struct rules rules;
@@ -180,6 +183,23 @@ static size_t build_src_key(const struct agent *a, const struct ptb_info *info,
 		return offsetof(struct src_key_bytes, quoted_dst);
 	memcpy(k->quoted_dst, info->quoted_dst.a, sizeof(k->quoted_dst));
 	return sizeof(*k);
+}
+
+/* Fair-share key: the interface, whose budget is shared, and the
+ * PTB's source (the router), whatever clients it speaks for. */
+struct fair_key_bytes {
+	uint8_t ifindex[4];
+	uint8_t family;
+	uint8_t outer_src[16];
+};
+
+static void build_fair_key(const struct ptb_info *info, uint32_t ifindex,
+			   struct fair_key_bytes *k)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->ifindex, &ifindex, sizeof(k->ifindex));
+	k->family = info->family;
+	memcpy(k->outer_src, info->outer_src.a, sizeof(k->outer_src));
 }
 
 static void report_suppressed(struct agent *a)
@@ -321,8 +341,10 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 	struct ptb_info info;
 	struct pkt_meta m;
 	struct src_key_bytes key;
+	struct fair_key_bytes fkey;
+	struct fair_grant grant;
 	enum classify_reason r;
-	struct token_bucket *bucket;
+	struct fair_bucket *bucket;
 	struct iface *ifc;
 	uint64_t now, fp;
 	size_t klen;
@@ -366,11 +388,12 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 	}
 	bucket = &a->iface_bucket[ifc - a->ifaces.ifs];
 	/* Interface first, without taking: a copy the interface cannot
-	 * send must not spend the flow's token, or the flow waits a full
-	 * source interval for a copy that never went out. The source check
-	 * still runs before any interface token is taken, so one noisy
-	 * source cannot drain the interface budget of the others. */
-	if (!tb_ready(bucket, now)) {
+	 * send (no token, or not this source's share of them) must not
+	 * spend the flow's token, or the flow waits a full source interval
+	 * for a copy that never went out. The flow check still runs before
+	 * any interface token is taken. */
+	build_fair_key(&info, meta->ifindex, &fkey);
+	if (!fair_check(&a->fair, bucket, &fkey, sizeof(fkey), now, &grant)) {
 		a->cnt.limited_iface++;
 		log_decision(a, &info, "DROP", "ratelimit_iface");
 		return;
@@ -381,7 +404,7 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 		log_decision(a, &info, "DROP", "ratelimit_source");
 		return;
 	}
-	tb_allow(bucket, now);
+	fair_take(bucket, &grant);
 	dedup_record(&a->dedup, fp, now);
 	send_copy(a, ifc, &info, pkt, info.len, meta);	/* the bytes checked */
 }
@@ -691,7 +714,12 @@ static int setup_limits(struct agent *a)
 		return -1;
 	}
 	for (i = 0; i < a->ifaces.n; i++)
-		tb_init(&a->iface_bucket[i], a->conf->iface_rate, a->conf->iface_burst, now);
+		fair_bucket_init(&a->iface_bucket[i], a->conf->iface_rate,
+				 a->conf->iface_burst, now);
+	if (fair_table_init(&a->fair, NULL) < 0) {
+		log_msg(LOG_ERR, "fair-share key: getrandom: %s", strerror(errno));
+		return -1;
+	}
 	if (dedup_init(&a->dedup, a->conf->dedup_window, NULL) < 0) {
 		log_msg(LOG_ERR, "dedup key: getrandom: %s", strerror(errno));
 		return -1;
@@ -771,7 +799,7 @@ static int setup(struct agent *a, const char *source)
  * fail happens here, so that a failure leaves the agent as it was. */
 struct staged {
 	struct iface_set ifaces;
-	struct token_bucket iface_bucket[PMTUD_MAX_IFACES];
+	struct fair_bucket iface_bucket[PMTUD_MAX_IFACES];
 	struct rl_table *src_limit;	/* new table: its size changed */
 	struct input input;		/* new input: group/queue changed */
 	bool new_input;
@@ -824,7 +852,8 @@ static bool input_changed(const struct pmtud_conf *o, const struct pmtud_conf *n
 	return o->nflog_group != n->nflog_group;
 }
 
-/* Interfaces kept by name keep their bucket (tokens included). */
+/* Interfaces kept by name keep their bucket (tokens and fair level
+ * included). */
 static void stage_buckets(const struct agent *a, const struct pmtud_conf *n,
 			  struct staged *st)
 {
@@ -832,16 +861,16 @@ static void stage_buckets(const struct agent *a, const struct pmtud_conf *n,
 	unsigned i, j;
 
 	for (i = 0; i < st->ifaces.n; i++) {
-		struct token_bucket *tb = &st->iface_bucket[i];
+		struct fair_bucket *fb = &st->iface_bucket[i];
 
 		for (j = 0; j < a->ifaces.n; j++)
 			if (!strcmp(a->ifaces.ifs[j].name, st->ifaces.ifs[i].name))
 				break;
 		if (j < a->ifaces.n) {
-			*tb = a->iface_bucket[j];
-			tb_set_rate(tb, n->iface_rate, n->iface_burst);
+			*fb = a->iface_bucket[j];
+			tb_set_rate(&fb->tb, n->iface_rate, n->iface_burst);
 		} else {
-			tb_init(tb, n->iface_rate, n->iface_burst, now);
+			fair_bucket_init(fb, n->iface_rate, n->iface_burst, now);
 		}
 	}
 }
