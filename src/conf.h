@@ -25,7 +25,8 @@
 
 #define PMTUD_DEFAULT_CONFIG	"/etc/pmtud.json"
 #define PMTUD_MAX_IFACES	64
-#define PMTUD_MAX_PEERS		64
+#define PMTUD_MAX_PEERS		64	/* addresses in "peers"; as many names */
+#define PMTUD_HOSTNAME_MAXLEN	254	/* incl. NUL: a DNS name of 253 */
 #define PMTUD_MAX_VIPS		256
 #define PMTUD_DEDUP_MAX		3600	/* dedup_window ceiling, seconds */
 #define PMTUD_TABLE_MAXLEN	64	/* incl. NUL; kernel NFT_NAME_MAXLEN is 256 */
@@ -60,12 +61,17 @@ struct pmtud_conf {
 	bool ports_any;			/* true when "ports" absent or empty */
 	uint16_t ports[1024];		/* sorted, unique */
 	unsigned n_ports;
-	struct pmtud_addr peers[PMTUD_MAX_PEERS];
+	struct pmtud_addr peers[PMTUD_MAX_PEERS];	/* the addresses in "peers" */
 	unsigned n_peers;
+	char peer_names[PMTUD_MAX_PEERS][PMTUD_HOSTNAME_MAXLEN];	/* its host names */
+	unsigned n_peer_names;
+	uint32_t peers_refresh_min;	/* seconds: re-resolve no sooner (TTL 0), default 5 */
+	uint32_t peers_refresh_max;	/* seconds: and no later (long TTLs), default 300 */
 	/* relaying to peers (forward_peer.c) */
 	bool broadcast;			/* default true: Ethernet broadcast copies */
 	uint32_t peer_ttl;		/* TTL / hop limit of peer copies, default 64 */
 	double peer_rate;		/* peer copies/s in total, default 10 per peer: conf_resolve() */
+	bool peer_rate_auto;		/* peer_rate was not set: 10 per peer of the current set */
 	struct pmtud_addr peer_source[2];	/* [0] IPv4, [1] IPv6; family 0: routed source */
 	uint32_t min_mtu;		/* IPv4 minimum accepted, default 552 (Linux min_pmtu) */
 	uint32_t max_mtu;		/* maximum accepted, both families, default 65535 */
@@ -92,6 +98,7 @@ struct pmtud_conf {
 	/* operation (metrics.c) */
 	char metrics_file[PMTUD_PATH_MAXLEN];	/* Prometheus text file; "" = off */
 	uint32_t stats_interval;	/* seconds between metrics writes, default 15 */
+	uint32_t metrics_peer_limit;	/* per-peer series up to this many peers, default 64 */
 	/* least privilege (privs.c) */
 	char user[PMTUD_USER_MAXLEN];	/* switch to this user after setup; "" = stay */
 };
@@ -158,7 +165,9 @@ int conf_set_flag(struct pmtud_conf *c, const struct conf_flag *f,
 
 /* Fill the values that default to others: src_burst and iface_burst
  * left unset (0 after conf_defaults) become max(1, rate); peer_rate
- * becomes 10 per peer (10 when there is none). Call once,
+ * becomes 10 per peer address (10 when there is none) and, with host
+ * names in peers, peer_rate_auto tells the relay to follow the
+ * resolved set (10 per peer). Call once,
  * after the file and the flags, before conf_validate(). */
 void conf_resolve(struct pmtud_conf *c);
 

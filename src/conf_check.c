@@ -49,6 +49,10 @@ int conf_validate(const struct pmtud_conf *c, const char *source,
 				 "minimum MTU: every IPv6 PTB would be dropped (to relay "
 				 "IPv4 only, list only IPv4 prefixes in \"vips\")",
 				 source, c->max_mtu, IPV6_MIN_MTU);
+	if (c->peers_refresh_min > c->peers_refresh_max)
+		return conf_fail(err, "%s: key \"peers_refresh_min\": %u is greater than "
+				 "peers_refresh_max %u", source, c->peers_refresh_min,
+				 c->peers_refresh_max);
 	if (!(c->dedup_window <= PMTUD_DEDUP_MAX))
 		return conf_fail(err, "%s: key \"dedup_window\": expected a number "
 				 "0..%d, got %g", source, PMTUD_DEDUP_MAX, c->dedup_window);

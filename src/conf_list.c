@@ -2,8 +2,10 @@
  * a JSON array in the file, comma-separated on the command line.
  */
 #include "config.h"
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <jansson.h>
 #include "conf_priv.h"
 
@@ -211,16 +213,61 @@ const struct key_ops conf_ports_ops = {
 	.add_str = port_add_str,
 };
 
-/* Peers: IPv4/IPv6 addresses. */
+/* Peers: IPv4/IPv6 addresses, or host names (resolved by peers_dns.c). */
 static void peer_expect(const struct conf_key *k, char *buf, size_t len)
 {
 	(void)k;
-	snprintf(buf, len, "an IPv4 or IPv6 address");
+	snprintf(buf, len, "an IPv4 or IPv6 address or a host name");
 }
 
 static void peers_clear(struct pmtud_conf *c)
 {
 	c->n_peers = 0;
+	c->n_peer_names = 0;
+	/* byte-for-byte comparable (reload, fuzz round-trip) */
+	memset(c->peer_names, 0, sizeof(c->peer_names));
+}
+
+/* A DNS name: labels of 1..63 letters, digits, '-' or '_' (service
+ * names), 253 characters at most, one trailing dot allowed. Digits
+ * and dots alone are a mistyped IPv4 address, not a name. */
+static bool hostname_ok(const char *s)
+{
+	size_t n = strlen(s), label = 0, i;
+
+	if (n > 0 && s[n - 1] == '.')
+		n--;
+	if (n == 0 || n > PMTUD_HOSTNAME_MAXLEN - 1 || strspn(s, "0123456789.") == strlen(s))
+		return false;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_') {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return label > 0;
+}
+
+static int peer_name_add(const struct ctx *x, struct pmtud_conf *c, const char *s,
+			 const char *got)
+{
+	unsigned i;
+
+	if (!hostname_ok(s))
+		return conf_bad_value(x, got);
+	for (i = 0; i < c->n_peer_names; i++)
+		if (!strcasecmp(c->peer_names[i], s))
+			return conf_key_fail(x, "duplicate name %s", got);
+	if (c->n_peer_names == PMTUD_MAX_PEERS)
+		return conf_key_fail(x, "more than %d names", PMTUD_MAX_PEERS);
+	memcpy(c->peer_names[c->n_peer_names++], s, strlen(s) + 1);
+	return 0;
 }
 
 /* Why a peer address cannot reach another host, or NULL. A peer has
@@ -262,8 +309,10 @@ static int peer_add(const struct ctx *x, struct pmtud_conf *c, const char *s,
 	const char *why;
 	unsigned i;
 
-	if (!s || pmtud_addr_parse(&a, s) < 0)
+	if (!s)
 		return conf_bad_value(x, got);
+	if (pmtud_addr_parse(&a, s) < 0)
+		return peer_name_add(x, c, s, got);
 	why = peer_unusable(&a);
 	if (why)
 		return conf_key_fail(x, "%s is %s: a peer must be a unicast "
@@ -300,9 +349,11 @@ static json_t *peers_to_json(const struct conf_key *k, const struct pmtud_conf *
 	unsigned i;
 
 	(void)k;
-	for (i = 0; a && i < c->n_peers; i++) {
-		pmtud_addr_str(&c->peers[i], buf);
-		if (json_array_append_new(a, json_string(buf)) < 0) {
+	for (i = 0; a && i < c->n_peers + c->n_peer_names; i++) {
+		const char *s = i < c->n_peers ? pmtud_addr_str(&c->peers[i], buf)
+					       : c->peer_names[i - c->n_peers];
+
+		if (json_array_append_new(a, json_string(s)) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -315,7 +366,7 @@ const struct key_ops conf_peers_ops = {
 	.from_str = conf_list_from_str,
 	.to_json = peers_to_json,
 	.expect = peer_expect,
-	.list_expect = "an array of IPv4/IPv6 address strings",
+	.list_expect = "an array of IPv4/IPv6 address strings or host names",
 	.clear = peers_clear,
 	.add_json = peer_add_json,
 	.add_str = peer_add_str,

@@ -61,9 +61,15 @@ const struct conf_key conf_keys[] = {
 	{ .flag = { "ports", 0, "P[,P...]", "ports",
 		    "relay only PTBs quoting one of these source ports", "any" },
 	  .ops = &conf_ports_ops, .min = 1, .max = 65535, .dflt = "" },
-	{ .flag = { "peers", 0, "A[,A...]", "peers",
-		    "other servers: each PTB is relayed to them, never one sent from them", "none" },
+	{ .flag = { "peers", 0, "A|NAME[,...]", "peers",
+		    "other servers (addresses, host names: all their A/AAAA): each PTB is relayed to them, never one sent from them", "none" },
 	  .ops = &conf_peers_ops, .dflt = "" },
+	{ .flag = { "peers-refresh-min", 0, "SECONDS", "peers_refresh_min",
+		    "re-resolve peer names no sooner than this, whatever the TTL", "5" },
+	  .ops = &conf_int_ops, FIELD(peers_refresh_min), .min = 1, .max = 86400 },
+	{ .flag = { "peers-refresh-max", 0, "SECONDS", "peers_refresh_max",
+		    "re-resolve peer names no later than this, whatever the TTL", "300" },
+	  .ops = &conf_int_ops, FIELD(peers_refresh_max), .min = 1, .max = 86400 },
 	{ .flag = { "no-broadcast", 0, NULL, "broadcast",
 		    "send no Ethernet broadcast copies (peers only)", "true" },
 	  .ops = &conf_bool_ops, FIELD(broadcast), .flag_val = false },
@@ -130,6 +136,9 @@ const struct conf_key conf_keys[] = {
 	{ .flag = { "stats-interval", 0, "SECONDS", "stats_interval",
 		    "seconds between two writes of the metrics file", "15" },
 	  .ops = &conf_int_ops, FIELD(stats_interval), .min = 1, .max = 3600 },
+	{ .flag = { "metrics-peer-limit", 0, "N", "metrics_peer_limit",
+		    "one metrics series per peer up to N peers, one for all above", "64" },
+	  .ops = &conf_int_ops, FIELD(metrics_peer_limit), .min = 0, .max = 4096 },
 	{ .flag = { "user", 0, "NAME", "user",
 		    "after setup, run as this user, keeping CAP_NET_ADMIN and CAP_NET_RAW", "none" },
 	  .ops = &conf_user_ops, FIELD(user), .dflt = "" },
@@ -184,6 +193,7 @@ void conf_resolve(struct pmtud_conf *c)
 	if (c->iface_burst == 0)
 		c->iface_burst = at_least_one(c->iface_rate);
 	/* Enough for every peer to get a copy of 10 PTBs per second. */
+	c->peer_rate_auto = c->peer_rate == 0;
 	if (c->peer_rate == 0)
 		c->peer_rate = 10.0 * (c->n_peers ? c->n_peers : 1);
 }

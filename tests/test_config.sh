@@ -151,7 +151,7 @@ key_error "type: boolean given \"true\"" install_rules '"true"' "expected true o
 key_error "type: enum given an integer" src_key 0 'one of "flow", "source"' "got integer"
 key_error "type: name given an integer" table 1 "got integer"
 key_error "type: ports not an array" ports 80 "expected an array of integers 1..65535, got integer"
-key_error "type: peers not an array" peers '"192.0.2.1"' "expected an array of IPv4/IPv6 address strings, got string"
+key_error "type: peers not an array" peers '"192.0.2.1"' "expected an array of IPv4/IPv6 address strings or host names, got string"
 
 key_error "range: nflog_group -1" nflog_group -1 "0..65535" "got -1"
 key_error "range: nflog_group 65536" nflog_group 65536 "got 65536"
@@ -178,6 +178,8 @@ file_error "integer beyond 64 bits is invalid JSON" big '{"iface": "'"$IF"'", "r
 	":1:" "invalid JSON"
 file_error "cross-check: min_mtu > max_mtu" mtus \
 	'{"iface": "'"$IF"'", "min_mtu": 1500, "max_mtu": 1400}' 'key "min_mtu"' "max_mtu"
+file_error "cross-check: peers_refresh_min > peers_refresh_max" refresh \
+	'{"iface": "'"$IF"'", "peers_refresh_min": 60, "peers_refresh_max": 30}' 'key "peers_refresh_min"' "peers_refresh_max"
 key_error "enum: src_key unknown" src_key '"dest"' 'got "dest"'
 key_error "type: vips not an array" vips '"203.0.113.80/32"' \
 	"expected an array of IPv4/IPv6 prefix strings, got string"
@@ -205,6 +207,10 @@ key_error "peers: prefix is not an address" peers '["192.0.2.0/24"]' 'got "192.0
 key_error "peers: element not a string" peers '[1]' "got integer"
 key_error "peers: duplicate" peers '["192.0.2.1", "192.0.2.1"]' 'duplicate address "192.0.2.1"'
 key_error "peers: duplicate, other spelling" peers '["2001:db8::1", "2001:DB8:0::1"]' "duplicate address"
+key_error "peers: bad host name" peers '["pmtud.example.com", "a..b"]' "item 2" "or a host name" 'got "a..b"'
+key_error "peers: duplicate name" peers '["Peers.example.com", "peers.example.COM"]' 'duplicate name "peers.example.COM"'
+key_error "peers: label over 63" peers "[\"$(printf 'a%.0s' {1..64}).example\"]" "host name"
+key_error "peers_refresh_min: 0" peers_refresh_min 0 "1..86400" "got 0"
 
 key_error "ports: 0" ports '[80, 0]' "item 2" "1..65535" "got 0"
 key_error "ports: 65536" ports '[65536]' "got 65536"
@@ -311,13 +317,15 @@ CPU=$(python3 -c 'import os; print(max(os.sched_getaffinity(0)))')
 cfg full '{"iface": ["'"$IF"'"], "input": "nfqueue", "nflog_group": 0, "queue": 65535,
  "src_key": "source", "src_rate": 0.30000000000000004, "src_burst": 2.5, "iface_rate": 1e-3,
  "iface_burst": 65536, "src_table_size": 64, "ports": [65535, 1, 443],
- "peers": ["2001:DB8:0::1", "192.0.2.1", "198.51.100.1"], "broadcast": false,
+ "peers": ["2001:DB8:0::1", "192.0.2.1", "198.51.100.1", "peers.example.com"],
+ "peers_refresh_min": 1, "peers_refresh_max": 86400, "broadcast": false,
  "peer_ttl": 255, "peer_rate": 0.5, "peer_source": ['"$PSRC"'], "min_mtu": 1280,
  "max_mtu": 9000, "vips": ["2001:DB8:80::/48", "203.0.113.80", "0.0.0.0/0"],
  "dedup_window": 0.25, "relay_owned": true, "owner_rate": 2.5, "table": "my_table-1", "install_rules": false,
  "rules_skip_broadcast": true, "use_src_mac": true, "prelimit": false,
  "prelimit_rate": 10000000, "rcvbuf": 268435456, "cpu": '"$CPU"', "dry_run": true, "verbose": 3,
- "metrics_file": "/run/pmtud-nf/metrics.prom", "stats_interval": 3600, "user": "nobody"}'
+ "metrics_file": "/run/pmtud-nf/metrics.prom", "stats_interval": 3600, "metrics_peer_limit": 0,
+ "user": "nobody"}'
 run -c "$T/full.json" --check-config
 cp "$T/out" "$T/full-dump.json"
 run -c "$T/full-dump.json" --check-config
@@ -330,7 +338,7 @@ if python3 - "$T/full.json" "$T/full-dump.json" <<'EOF'
 import json, sys
 given, dump = (json.load(open(p)) for p in sys.argv[1:])
 given["ports"] = [1, 443, 65535]
-given["peers"] = ["2001:db8::1", "192.0.2.1", "198.51.100.1"]
+given["peers"] = ["2001:db8::1", "192.0.2.1", "198.51.100.1", "peers.example.com"]
 given["peer_source"].sort(key=lambda a: ":" in a)
 given["vips"] = ["2001:db8:80::/48", "203.0.113.80/32", "0.0.0.0/0"]
 sys.exit(0 if given == dump and list(dump) == list(json.load(open(sys.argv[1]))) else 1)
