@@ -884,19 +884,6 @@ static void unstage(struct staged *st)
 		peer_fwd_close(&st->peers);
 }
 
-static void peers_carry_over(struct peer_forwarder *to, const struct peer_forwarder *from)
-{
-	unsigned i, j;
-
-	for (i = 0; i < to->n; i++)
-		for (j = 0; j < from->n; j++)
-			if (pmtud_addr_eq(&to->peers[i].addr, &from->peers[j].addr)) {
-				to->peers[i].sent = from->peers[j].sent;
-				to->peers[i].errors = from->peers[j].errors;
-			}
-	to->limited = from->limited;
-}
-
 static int stage(struct agent *a, const struct pmtud_conf *n, struct staged *st,
 		 char *err, size_t errlen)
 {
@@ -948,7 +935,7 @@ static void commit(struct agent *a, const struct pmtud_conf *n, struct staged *s
 		a->input = st->input;
 	}
 	if (st->new_peers) {
-		peers_carry_over(&st->peers, &a->peers);
+		peer_fwd_take_counters(&st->peers, &a->peers);
 		peer_fwd_close(&a->peers);
 		a->peers = st->peers;
 	}
@@ -1127,7 +1114,7 @@ int agent_run(const struct pmtud_conf *c, const char *config_path,
 	a.argc = argc;
 	a.argv = argv;
 	a.sigfd = a.epfd = a.fwd.fd = a.timerfd = a.watch.fd = -1;
-	a.peers.fd4 = a.peers.fd6 = -1;
+	a.peers.fam[0].fd = a.peers.fam[1].fd = -1;
 	a.owner.fd = a.owner.timerfd = -1;
 	rc = setup(&a, config_path ? config_path : "command line");
 	if (rc == EXIT_OK)

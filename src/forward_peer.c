@@ -15,6 +15,7 @@
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,8 +23,11 @@
 #include <linux/icmp.h>
 #include "forward_peer.h"
 #include "log.h"
+#include "peerset.h"
 
 #define LOG_INTERVAL_NS	(10ULL * 1000000000ULL)	/* one error line per peer */
+#define LOG_PEERS_MAX	64	/* per-peer stats lines on SIGUSR1 */
+#define MMSG_BATCH	1024	/* UIO_MAXIOV: messages per sendmmsg() */
 
 /* Outer IPv6 headers that may precede the ICMPv6 header (no fragment:
  * the classifier drops fragments). */
@@ -126,10 +130,7 @@ static int open_family(struct peer_forwarder *pf, int family,
 		    family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 	if (fd < 0)
 		return open_fail(pf, err, errlen, "socket", family);
-	if (family == AF_INET)
-		pf->fd4 = fd;
-	else
-		pf->fd6 = fd;
+	pf->fam[family == AF_INET6].fd = fd;
 	if (block_input(fd, family) < 0)
 		return open_fail(pf, err, errlen, "receive filter", family);
 	/* ICMPv6: the kernel always fills in the checksum of a raw
@@ -161,33 +162,148 @@ static int open_family(struct peer_forwarder *pf, int family,
 	return 0;
 }
 
+static int family_alloc(struct peer_family *f, unsigned cap)
+{
+	f->cap = cap;
+	f->peers = calloc(cap, sizeof(*f->peers));
+	f->sa = calloc(cap, sizeof(*f->sa));
+	f->msgs = calloc(cap, sizeof(*f->msgs));
+	return f->peers && f->sa && f->msgs ? 0 : -1;
+}
+
+static double budget_rate(const struct peer_forwarder *pf)
+{
+	if (pf->rate > 0)
+		return pf->rate;
+	return 10.0 * (pf->n ? pf->n : 1);
+}
+
+/* A whole fan-out must fit in the bucket. */
+static double budget_burst(const struct peer_forwarder *pf)
+{
+	double rate = budget_rate(pf);
+
+	return rate > pf->n ? (rate > 1 ? rate : 1) : pf->n;
+}
+
 int peer_fwd_open(struct peer_forwarder *pf, const struct pmtud_conf *c,
 		  uint64_t now_ns, char *err, size_t errlen)
 {
-	bool want4 = false, want6 = false;
-	double burst;
+	struct pmtud_addr set[PMTUD_MAX_PEERS];
+	size_t n = c->n_peers;
 	unsigned i;
 	int rc;
 
 	memset(pf, 0, sizeof(*pf));
-	pf->fd4 = pf->fd6 = -1;
+	pf->fam[0].fd = pf->fam[1].fd = -1;
 	pf->ttl = c->peer_ttl;
-	pf->n = c->n_peers;
-	for (i = 0; i < pf->n; i++) {
-		pf->peers[i].addr = c->peers[i];
-		if (c->peers[i].family == AF_INET)
-			want4 = true;
-		else
-			want6 = true;
+	pf->rate = c->peer_rate_auto && c->n_peer_names ? 0 : c->peer_rate;
+	memcpy(set, c->peers, n * sizeof(set[0]));
+	n = peerset_normalize(set, n);
+	for (i = 0; i < 2; i++) {
+		int family = i ? AF_INET6 : AF_INET;
+		unsigned cap = c->n_peer_names ? PEERSET_MAX
+					       : (unsigned)peerset_count(set, n, family);
+
+		if (!cap)
+			continue;
+		if (family_alloc(&pf->fam[i], cap) < 0) {
+			snprintf(err, errlen, "peer relay: out of memory");
+			peer_fwd_close(pf);
+			return EXIT_OUTPUT;
+		}
+		rc = open_family(pf, family, &c->peer_source[i], err, errlen);
+		if (rc)
+			return rc;
 	}
-	/* A whole fan-out must fit in the bucket. */
-	burst = c->peer_rate > pf->n ? c->peer_rate : pf->n;
-	tb_init(&pf->budget, c->peer_rate, burst > 1 ? burst : 1, now_ns);
-	if (want4 && (rc = open_family(pf, AF_INET, &c->peer_source[0], err, errlen)))
-		return rc;
-	if (want6 && (rc = open_family(pf, AF_INET6, &c->peer_source[1], err, errlen)))
-		return rc;
+	tb_init(&pf->budget, 1, 1, now_ns);
+	peer_fwd_set(pf, set, n);
 	return 0;
+}
+
+/* The new peers of one family, in v's order; counters carried over
+ * from the old list (both canonical: one merge walk). */
+static void family_set(struct peer_family *f, const struct pmtud_addr *v,
+		       size_t n, struct iovec *iov)
+{
+	struct peer_state *old = NULL;
+	unsigned i, j = 0, n_old = f->n;
+
+	if (f->n) {
+		old = malloc(f->n * sizeof(*old));
+		if (old)
+			memcpy(old, f->peers, f->n * sizeof(*old));
+		else
+			n_old = 0;	/* counters restart; the set still changes */
+	}
+	for (i = 0; i < n; i++) {
+		struct peer_state *p = &f->peers[i];
+		struct sockaddr_storage ss;
+		socklen_t sl = to_sockaddr(&v[i], &ss);
+
+		while (j < n_old && peerset_cmp(&old[j].addr, &v[i]) < 0)
+			j++;
+		if (j < n_old && peerset_cmp(&old[j].addr, &v[i]) == 0)
+			*p = old[j];
+		else
+			memset(p, 0, sizeof(*p));
+		p->addr = v[i];
+		memcpy(&f->sa[i], &ss, sl);
+		memset(&f->msgs[i], 0, sizeof(f->msgs[i]));
+		f->msgs[i].msg_hdr.msg_name = &f->sa[i];
+		f->msgs[i].msg_hdr.msg_namelen = sl;
+		f->msgs[i].msg_hdr.msg_iov = iov;
+		f->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	free(old);
+	f->n = (unsigned)n;
+	if (f->next >= f->n)
+		f->next = 0;
+}
+
+unsigned peer_fwd_set(struct peer_forwarder *pf, const struct pmtud_addr *v,
+		      size_t n)
+{
+	size_t n4 = peerset_count(v, n, AF_INET), n6 = n - n4;
+	unsigned left_out = 0;
+
+	/* Canonical order: the IPv4 addresses come first. */
+	if (pf->fam[0].fd < 0 || n4 > pf->fam[0].cap) {
+		left_out += (unsigned)(pf->fam[0].fd < 0 ? n4 : n4 - pf->fam[0].cap);
+		family_set(&pf->fam[0], v, pf->fam[0].fd < 0 ? 0 : pf->fam[0].cap, &pf->iov);
+	} else {
+		family_set(&pf->fam[0], v, n4, &pf->iov);
+	}
+	if (pf->fam[1].fd < 0 || n6 > pf->fam[1].cap) {
+		left_out += (unsigned)(pf->fam[1].fd < 0 ? n6 : n6 - pf->fam[1].cap);
+		family_set(&pf->fam[1], v + n4, pf->fam[1].fd < 0 ? 0 : pf->fam[1].cap, &pf->iov);
+	} else {
+		family_set(&pf->fam[1], v + n4, n6, &pf->iov);
+	}
+	pf->n = pf->fam[0].n + pf->fam[1].n;
+	tb_set_rate(&pf->budget, budget_rate(pf), budget_burst(pf));
+	return left_out;
+}
+
+void peer_fwd_take_counters(struct peer_forwarder *pf,
+			    const struct peer_forwarder *from)
+{
+	unsigned f, i, j;
+
+	for (f = 0; f < 2; f++) {
+		const struct peer_family *o = &from->fam[f];
+		struct peer_family *nf = &pf->fam[f];
+
+		for (i = 0, j = 0; i < nf->n; i++) {
+			while (j < o->n && peerset_cmp(&o->peers[j].addr, &nf->peers[i].addr) < 0)
+				j++;
+			if (j < o->n && peerset_cmp(&o->peers[j].addr, &nf->peers[i].addr) == 0) {
+				nf->peers[i].sent = o->peers[j].sent;
+				nf->peers[i].errors = o->peers[j].errors;
+			}
+		}
+	}
+	pf->limited = from->limited;
 }
 
 /* Where the ICMP message of a captured PTB starts and ends. */
@@ -247,101 +363,128 @@ static void send_failed(struct peer_state *p, int errnum, uint64_t now_ns)
 	p->log_after_ns = now_ns + LOG_INTERVAL_NS;
 }
 
-static int send_one(int fd, const struct pmtud_addr *to, const uint8_t *msg,
-		    size_t len)
+/* Send msgs[0..cnt) (peers[0..cnt) of f). A message the kernel
+ * refuses is counted for its peer and skipped: sendmmsg() stops at it
+ * (returning the ones before, or -1 for the first), so calling again
+ * from there gets its error. Returns the copies sent. */
+static unsigned send_range(struct peer_family *f, unsigned first, unsigned cnt,
+			   uint64_t now_ns)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(to, &ss);
+	unsigned done = 0, i;
 
-	for (;;) {
-		if (sendto(fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) >= 0)
-			return 0;
-		if (errno != EINTR)
-			return -errno;
+	while (done < cnt) {
+		unsigned batch = cnt - done < MMSG_BATCH ? cnt - done : MMSG_BATCH;
+		int r = sendmmsg(f->fd, &f->msgs[first + done], batch, MSG_DONTWAIT);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			send_failed(&f->peers[first + done], errno, now_ns);
+			done++;
+			continue;
+		}
+		for (i = 0; i < (unsigned)r; i++)
+			f->peers[first + done + i].sent++;
+		done += (unsigned)r;
 	}
+	return done;
 }
 
 unsigned peer_fwd_send(struct peer_forwarder *pf, const uint8_t *pkt,
 		       size_t len, uint64_t now_ns)
 {
+	struct peer_family *f;
 	size_t off, end;
-	unsigned i, k, start = pf->next, sent = 0;
-	int family, fd, rc;
+	unsigned k, take, first, sent = 0;
+	int family;
 
 	if (pf->n == 0 || icmp_span(pkt, len, &family, &off, &end) < 0)
 		return 0;
-	fd = family == AF_INET ? pf->fd4 : pf->fd6;
-	if (fd < 0)
+	f = &pf->fam[family == AF_INET6];
+	if (f->fd < 0 || f->n == 0)
 		return 0;
-	for (k = 0; k < pf->n; k++) {
-		struct peer_state *p;
-
-		i = (start + k) % pf->n;
-		p = &pf->peers[i];
-		if (p->addr.family != family)
-			continue;
-		if (!tb_allow(&pf->budget, now_ns)) {
-			pf->limited++;
-			continue;
-		}
-		rc = send_one(fd, &p->addr, pkt + off, end - off);
-		if (rc < 0) {
-			send_failed(p, -rc, now_ns);
-			continue;
-		}
-		p->sent++;
-		sent++;
-		/* With a short budget, the next PTB starts after this peer. */
-		pf->next = (i + 1) % pf->n;
-	}
+	for (take = 0; take < f->n && tb_allow(&pf->budget, now_ns); take++)
+		;
+	pf->limited += f->n - take;
+	if (take == 0)
+		return 0;
+	pf->iov.iov_base = (void *)(uintptr_t)(pkt + off);
+	pf->iov.iov_len = end - off;
+	/* From next, wrapping: at most two contiguous runs. */
+	first = f->next;
+	k = take < f->n - first ? take : f->n - first;
+	sent += send_range(f, first, k, now_ns);
+	if (k < take)
+		sent += send_range(f, 0, take - k, now_ns);
+	/* With a short budget, the next PTB starts after the last peer. */
+	f->next = (first + take) % f->n;
 	return sent;
+}
+
+unsigned peer_fwd_count(const struct peer_forwarder *pf, int family)
+{
+	return pf->fam[family == AF_INET6].n;
 }
 
 const struct peer_state *peer_fwd_peer(const struct peer_forwarder *pf,
 				       unsigned i)
 {
-	return i < pf->n ? &pf->peers[i] : NULL;
+	if (i < pf->fam[0].n)
+		return &pf->fam[0].peers[i];
+	i -= pf->fam[0].n;
+	return i < pf->fam[1].n ? &pf->fam[1].peers[i] : NULL;
 }
 
 void peer_fwd_totals(const struct peer_forwarder *pf, uint64_t *sent,
 		     uint64_t *errors)
 {
+	const struct peer_state *p;
 	unsigned i;
 
 	*sent = *errors = 0;
-	for (i = 0; i < pf->n; i++) {
-		*sent += pf->peers[i].sent;
-		*errors += pf->peers[i].errors;
+	for (i = 0; (p = peer_fwd_peer(pf, i)); i++) {
+		*sent += p->sent;
+		*errors += p->errors;
 	}
 }
 
 void peer_fwd_log_stats(const struct peer_forwarder *pf)
 {
 	char buf[PMTUD_ADDRSTRLEN];
+	const struct peer_state *p;
 	uint64_t sent, errors;
 	unsigned i;
 
 	if (pf->n == 0)
 		return;
 	peer_fwd_totals(pf, &sent, &errors);
-	log_msg(LOG_INFO, "peers: sent=%llu errors=%llu limited=%llu",
+	log_msg(LOG_INFO, "peers: %u (%u IPv4, %u IPv6) sent=%llu errors=%llu limited=%llu",
+		pf->n, pf->fam[0].n, pf->fam[1].n,
 		(unsigned long long)sent, (unsigned long long)errors,
 		(unsigned long long)pf->limited);
-	for (i = 0; i < pf->n; i++) {
-		const struct peer_state *p = &pf->peers[i];
-
+	for (i = 0; i < LOG_PEERS_MAX && (p = peer_fwd_peer(pf, i)); i++)
 		log_msg(LOG_INFO, "peer %s: sent=%llu errors=%llu last_error=%s",
 			pmtud_addr_str(&p->addr, buf),
 			(unsigned long long)p->sent, (unsigned long long)p->errors,
 			p->last_errno ? strerror(p->last_errno) : "none");
-	}
+	if (pf->n > LOG_PEERS_MAX)
+		log_msg(LOG_INFO, "peers: %u more not listed", pf->n - LOG_PEERS_MAX);
 }
 
 void peer_fwd_close(struct peer_forwarder *pf)
 {
-	if (pf->fd4 >= 0)
-		close(pf->fd4);
-	if (pf->fd6 >= 0)
-		close(pf->fd6);
-	pf->fd4 = pf->fd6 = -1;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		struct peer_family *f = &pf->fam[i];
+
+		if (f->fd >= 0)
+			close(f->fd);
+		free(f->peers);
+		free(f->sa);
+		free(f->msgs);
+		memset(f, 0, sizeof(*f));
+		f->fd = -1;
+	}
+	pf->n = 0;
 }

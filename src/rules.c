@@ -31,6 +31,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include "log.h"
+#include "peerset.h"
 #include "rules.h"
 #include "rules_expr.h"
 
@@ -244,10 +245,11 @@ static int table_query(struct rules *r, struct table_info *ti,
 
 /* Batch assembly: every message but the delimiters asks for an ACK and
  * remembers what it does, so an error names the object. */
-static int batch_start(struct batch *bt, void *buf, struct rules *r)
+static int batch_start_sized(struct batch *bt, void *buf, size_t limit,
+			     struct rules *r)
 {
 	memset(bt, 0, sizeof(*bt));
-	bt->b = mnl_nlmsg_batch_start(buf, BATCH_LIMIT);
+	bt->b = mnl_nlmsg_batch_start(buf, limit);
 	if (!bt->b)
 		return -1;
 	bt->begin_seq = ++r->seq;
@@ -255,6 +257,11 @@ static int batch_start(struct batch *bt, void *buf, struct rules *r)
 	mnl_nlmsg_batch_next(bt->b);
 	bt->first_seq = r->seq + 1;
 	return 0;
+}
+
+static int batch_start(struct batch *bt, void *buf, struct rules *r)
+{
+	return batch_start_sized(bt, buf, BATCH_LIMIT, r);
 }
 
 static void batch_next(struct batch *bt)
@@ -503,25 +510,30 @@ static int put_pre_set(struct batch *bt, struct rules *r,
 	return 0;
 }
 
-/* Anonymous constant set of the peers of one family: a PTB they send
- * is never captured, so two agents listing each other cannot loop.
- * Only for two peers or more: nft folds one into a plain compare. */
+/* The peers of one family: an anonymous constant set, only for two
+ * peers or more (nft folds one into a plain compare); with host names
+ * the named set peersN, even empty, that rules_set_peers() updates. */
 static int put_peer_set(struct batch *bt, struct rules *r,
 			const struct pmtud_conf *c, const struct icmp_match *m,
 			uint32_t set_id)
 {
-	const struct set_spec sp = {
+	const struct set_spec anon = {
 		.name = RULES_ANON_SET, .id = set_id,
 		.flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT,
 		.key_type = m->addr_type, .key_len = m->addr_len,
 		.size = rules_n_peers(c, m->family), .byteorder = NFT_BYTEORDER_BIG,
+	};
+	const struct set_spec named = {
+		.name = m->peer_set, .id = set_id,
+		.key_type = m->addr_type, .key_len = m->addr_len,
+		.size = PEERSET_MAX, .byteorder = NFT_BYTEORDER_BIG,
 	};
 	char what[64];
 	struct nftnl_set *s;
 	unsigned i;
 
 	snprintf(what, sizeof(what), "peer set for the %s rule", m->name);
-	s = put_set(bt, r, &sp, what);
+	s = put_set(bt, r, c->n_peer_names ? &named : &anon, what);
 	if (!s)
 		return -1;
 	for (i = 0; i < c->n_peers; i++) {
@@ -532,7 +544,8 @@ static int put_peer_set(struct batch *bt, struct rules *r,
 		}
 	}
 	snprintf(what, sizeof(what), "peers to the set of the %s rule", m->name);
-	put_set_elems(bt, r, s, what);
+	if (rules_n_peers(c, m->family))
+		put_set_elems(bt, r, s, what);
 	nftnl_set_free(s);
 	return 0;
 }
@@ -547,8 +560,11 @@ static int put_rule(struct batch *bt, struct rules *r,
 
 	if (c->n_ifaces > 1 && put_iface_set(bt, r, c, iface_set, m->name) < 0)
 		return -1;
-	if ((kind == RULE_CAPTURE || kind == RULE_COPY_PEER) &&
-	    rules_n_peers(c, m->family) > 1 &&
+	/* With names, one named set per family, made with the capture
+	 * rule (first in the batch); the copy rule names it too. */
+	if ((c->n_peer_names ? kind == RULE_CAPTURE
+			     : (kind == RULE_CAPTURE || kind == RULE_COPY_PEER) &&
+			       rules_n_peers(c, m->family) > 1) &&
 	    put_peer_set(bt, r, c, m, rules_peer_set_id(kind, set_id)) < 0)
 		return -1;
 	rule = nftnl_rule_alloc();
@@ -749,6 +765,94 @@ int rules_replace(struct rules *r, const struct pmtud_conf *c,
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- peer sets in place (host names in peers) ----------------------- */
+
+/* Elements per message: the element list is one attribute, whose
+ * length field has 16 bits (28 bytes per IPv6 element). */
+#define PEER_ELEMS_PER_MSG	1024
+
+/* "flush set": a DELSETELEM without an element list (an empty list
+ * would delete nothing). */
+static void put_set_flush(struct batch *bt, struct rules *r, const char *set)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = batch_msg(bt, r, NFT_MSG_DELSETELEM, 0, "flush set inet %s %s",
+			r->table, set);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, r->table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+	batch_next(bt);
+}
+
+/* Elements v[0..n) (all of m's family) into set m->peer_set. */
+static int put_peer_elems(struct batch *bt, struct rules *r,
+			  const struct icmp_match *m,
+			  const struct pmtud_addr *v, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i += PEER_ELEMS_PER_MSG) {
+		struct nftnl_set *s = nftnl_set_alloc();
+		char what[96];
+
+		if (!s || nftnl_set_set_str(s, NFTNL_SET_TABLE, r->table) < 0 ||
+		    nftnl_set_set_str(s, NFTNL_SET_NAME, m->peer_set) < 0)
+			goto fail;
+		for (j = i; j < n && j < i + PEER_ELEMS_PER_MSG; j++)
+			if (!set_add_key(s, v[j].a, m->addr_len))
+				goto fail;
+		snprintf(what, sizeof(what), "elements to set inet %s %s",
+			 r->table, m->peer_set);
+		put_set_elems(bt, r, s, what);
+		nftnl_set_free(s);
+		continue;
+fail:
+		if (s)
+			nftnl_set_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+int rules_set_peers(struct rules *r, const struct pmtud_addr *v, size_t n,
+		    char *err, size_t errlen)
+{
+	/* Elements, attribute headers and the messages around them. */
+	size_t limit = 8192 + n * 40, n4 = peerset_count(v, n, AF_INET);
+	struct batch bt;
+	char what[96];
+	char *buf;
+	int fail_idx, ret = -1;
+
+	if (!r->nl || !r->installed) {
+		set_err(err, errlen, "nftables: table inet %s is not installed", r->table);
+		return -1;
+	}
+	buf = aligned_alloc(4, 2 * limit);
+	if (!buf || batch_start_sized(&bt, buf, limit, r) < 0) {
+		free(buf);
+		set_err(err, errlen, "nftables: peer sets: out of memory");
+		return -1;
+	}
+	put_set_flush(&bt, r, rules_matches[0].peer_set);
+	put_set_flush(&bt, r, rules_matches[1].peer_set);
+	if (put_peer_elems(&bt, r, &rules_matches[0], v, n4) < 0 ||
+	    put_peer_elems(&bt, r, &rules_matches[1], v + n4, n - n4) < 0) {
+		set_err(err, errlen, "nftables: peer sets: out of memory");
+		goto out;
+	}
+	ret = batch_send(&bt, r, &fail_idx);
+	if (ret < 0) {
+		snprintf(what, sizeof(what), "%s", fail_idx >= 0 ?
+			 bt.what[fail_idx] : "update the peer sets");
+		install_error(fail_idx, what, err, errlen);
+	}
+out:
+	mnl_nlmsg_batch_stop(bt.b);
+	free(buf);
+	return ret;
 }
 
 static int remove_batch(struct rules *r)

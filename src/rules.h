@@ -49,6 +49,13 @@ int rules_install(struct rules *r, const struct pmtud_conf *c,
  * ownership kept. On error (err filled) the old table stays as it was. */
 int rules_replace(struct rules *r, const struct pmtud_conf *c,
 		  char *err, size_t errlen);
+/* With host names in peers: make the sets peers4 and peers6 hold v
+ * (n addresses, canonical: peerset.h), both in one transaction (flush,
+ * then add): the hook and the rules stay; the kernel switches from the
+ * old elements to the new at commit. On error (err filled) the sets
+ * are as they were. */
+int rules_set_peers(struct rules *r, const struct pmtud_addr *v, size_t n,
+		    char *err, size_t errlen);
 /* Delete the table (if installed) and close the socket. Idempotent. */
 void rules_remove(struct rules *r);
 

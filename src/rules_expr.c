@@ -24,6 +24,11 @@
  * after the length match: "ip saddr != 192.0.2.7" for one, "ip6 saddr !=
  * { 2001:db8::7, 2001:db8::8 }" (an anonymous set, inverted lookup) for
  * more, as nft generates them. No peers: the rules are as above.
+ * With host names in "peers" (peers_dns.c), the peers of each family
+ * are a named set the agent updates as the names resolve:
+ *
+ *	set peers4 { type ipv4_addr; size 4096; }
+ *	... frag-needed ip saddr != @peers4 counter log group 33
  *
  * With "prelimit" (the default), each family's capture rule is preceded
  * by two rules with the same match that end in "return", and the table
@@ -88,10 +93,10 @@
 const struct icmp_match rules_matches[RULES_N_MATCHES] = {
 	{ "ICMPv4", NFPROTO_IPV4, IPPROTO_ICMP, { 3, 4 },	/* frag-needed */
 	  AF_INET, 12, 4, NFT_TYPE_IPADDR, "prelimit4",
-	  2, PTB_MAX4, PTB_MAX4 },			/* total length */
+	  2, PTB_MAX4, PTB_MAX4, "peers4" },		/* total length */
 	{ "ICMPv6", NFPROTO_IPV6, IPPROTO_ICMPV6, { 2, 0 },	/* packet-too-big */
 	  AF_INET6, 8, 16, NFT_TYPE_IP6ADDR, "prelimit6",
-	  4, PTB_MAX6 - 40, PTB_MAX6 },			/* payload length */
+	  4, PTB_MAX6 - 40, PTB_MAX6, "peers6" },		/* payload length */
 };
 
 void rules_ifname_key(char key[IFNAMSIZ], const char *name)
@@ -159,16 +164,17 @@ static int expr_payload(struct nftnl_rule *rule, enum nft_payload_bases base,
 	return 0;
 }
 
-/* Match register 1 against an anonymous set; inverted ("not in set")
- * matches when the key is absent. */
-static int expr_lookup(struct nftnl_rule *rule, uint32_t set_id, bool inverted)
+/* Match register 1 against a set (name, or RULES_ANON_SET and the
+ * id); inverted ("not in set") matches when the key is absent. */
+static int expr_lookup_set(struct nftnl_rule *rule, const char *name,
+			   uint32_t set_id, bool inverted)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
 
 	if (!e)
 		return -1;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, RULES_ANON_SET) < 0) {
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, name) < 0) {
 		nftnl_expr_free(e);
 		return -1;
 	}
@@ -179,23 +185,32 @@ static int expr_lookup(struct nftnl_rule *rule, uint32_t set_id, bool inverted)
 	return 0;
 }
 
+static int expr_lookup(struct nftnl_rule *rule, uint32_t set_id, bool inverted)
+{
+	return expr_lookup_set(rule, RULES_ANON_SET, set_id, inverted);
+}
+
 uint32_t rules_peer_set_id(enum rule_kind kind, uint32_t set_id)
 {
 	return PEER_SET_ID_BASE + set_id + (kind == RULE_COPY_PEER ? 2 : 0);
 }
 
 /* ip saddr != { peers } (or != peer), or with from: ip saddr { peers }
- * (== peer). Nothing without peers. */
+ * (== peer); with host names in peers, the named set: != @peers4 or
+ * @peers4. Nothing without peers. */
 static int expr_peer(struct nftnl_rule *rule, const struct pmtud_conf *c,
 		     const struct icmp_match *m, uint32_t set_id, bool from)
 {
 	unsigned i, n = rules_n_peers(c, m->family);
 
-	if (n == 0)
+	if (n == 0 && !c->n_peer_names)
 		return 0;
 	if (expr_payload(rule, NFT_PAYLOAD_NETWORK_HEADER, m->saddr_off,
 			 m->addr_len) < 0)
 		return -1;
+	/* The named set is found by name (the capture rule's batch made it). */
+	if (c->n_peer_names)
+		return expr_lookup_set(rule, m->peer_set, set_id, !from);
 	if (n > 1)
 		return expr_lookup(rule, set_id, !from);
 	for (i = 0; c->peers[i].family != m->family; i++)

@@ -58,6 +58,7 @@ struct icmp_match {
 	uint8_t len_off;
 	uint16_t len_max;
 	uint32_t snaplen;
+	const char *peer_set;	/* its named peer set (host names in peers) */
 };
 
 /* ICMPv4 frag-needed, ICMPv6 packet-too-big: one set of rules each. */
