@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -34,11 +35,16 @@
 #include "log.h"
 #include "metrics.h"
 #include "owner.h"
+#include "peers_dns.h"
+#include "peerset.h"
 #include "pmtud.h"
 #include "privs.h"
 #include "ratelimit.h"
 #include "reload_ctl.h"
 #include "rules.h"
+
+#define PMTUD_STR_(x)	#x
+#define PMTUD_STR(x)	PMTUD_STR_(x)
 
 #define ETHERTYPE_IPV4	0x0800
 #define ETHERTYPE_IPV6	0x86dd
@@ -150,6 +156,10 @@ struct agent {
 	struct input input;
 	struct forwarder fwd;
 	struct peer_forwarder peers;	/* unicast copies to other subnets */
+	struct peers_dns *dns;		/* host names in peers; NULL: none */
+	struct pmtud_addr *peer_set;	/* the peers now: addresses + names' (PEERSET_MAX) */
+	size_t n_peer_set;
+	bool peers_pending;		/* the nft peer sets lag: retry at the tick */
 	int sigfd;
 	int epfd;
 	uint64_t wd_half_ns;		/* WatchdogSec/2; 0: no watchdog */
@@ -569,6 +579,8 @@ static int watchdog_kick(struct agent *a)
 	return (int)((due + 999999) / 1000000);
 }
 
+static void apply_peers(struct agent *a, bool force);
+
 /* Every stats_interval: the metrics file, and the count of per-packet
  * lines suppressed since the last line got through. */
 static void on_tick(struct agent *a)
@@ -578,6 +590,8 @@ static void on_tick(struct agent *a)
 	if (read(a->timerfd, &expirations, sizeof(expirations)) < 0)
 		return;		/* EAGAIN: a reload re-armed it meanwhile */
 	report_suppressed(a);
+	if (a->peers_pending)
+		apply_peers(a, false);
 	write_metrics(a);
 }
 
@@ -633,6 +647,8 @@ static int event_loop(struct agent *a)
 				owner_on_timer(&a->owner);
 			} else if (evs[i].data.fd == a->owner.fd) {
 				owner_drain(&a->owner);
+			} else if (a->dns && evs[i].data.fd == peers_dns_fd(a->dns)) {
+				peers_dns_process(a->dns);
 			} else if (evs[i].data.fd == a->watch.fd) {
 				if (iface_watch_receive(&a->watch, &a->ifaces) < 0) {
 					log_msg(LOG_ERR, "rtnetlink: receive failed: %s",
@@ -668,8 +684,8 @@ static void build_policy(struct agent *a)
 	a->policy.min_mtu4 = c->min_mtu;
 	a->policy.max_mtu = c->max_mtu;
 	/* A PTB sent by one of our peers is never relayed (no loops). */
-	a->policy.deny_src = c->peers;
-	a->policy.n_deny_src = c->n_peers;
+	a->policy.deny_src = a->peer_set;
+	a->policy.n_deny_src = (unsigned)a->n_peer_set;
 	a->policy.vips = c->vips;
 	a->policy.n_vips = c->n_vips;
 	/* Copies: the PTB as the router sent it, whoever relayed it. */
@@ -700,6 +716,89 @@ static void setup_owner(struct agent *a)
 			"as unknown", strerror(errno));
 		owner_close(&a->owner);
 	}
+}
+
+/* ---- the set of peers: addresses and what the names resolve to ---- */
+
+/* Make the relay, the nft peer sets and the classifier's deny list hold
+ * the configured addresses plus the names' last good ones. The nft
+ * transaction goes first: if it fails nothing changes, and the next
+ * tick tries again. force: push the nft sets even if the set is the
+ * same (a reload rebuilt them from the addresses alone). */
+static void apply_peers(struct agent *a, bool force)
+{
+	struct pmtud_addr lit[PMTUD_MAX_PEERS], *dns, *next;
+	size_t n_lit = a->conf->n_peers, n_dns = 0, n, gone, came, n4;
+	bool trunc = false, changed;
+	char err[512];
+
+	dns = malloc(PEERSET_MAX * sizeof(*dns));
+	next = malloc(PEERSET_MAX * sizeof(*next));
+	if (!dns || !next) {
+		log_msg(LOG_WARNING, "peers: out of memory: keeping the previous set");
+		a->peers_pending = true;
+		goto out;
+	}
+	memcpy(lit, a->conf->peers, n_lit * sizeof(lit[0]));
+	n_lit = peerset_normalize(lit, n_lit);
+	if (a->dns)
+		n_dns = peers_dns_addrs(a->dns, dns, PEERSET_MAX, &trunc);
+	n = peerset_merge(next, PEERSET_MAX, lit, n_lit, dns, n_dns, &trunc);
+	changed = peerset_diff(a->peer_set, a->n_peer_set, next, n, NULL, &gone,
+			       NULL, &came);
+	if (!changed && !force && !a->peers_pending)
+		goto out;
+	if (a->conf->install_rules && a->conf->n_peer_names &&
+	    rules_set_peers(&a->rules, next, n, err, sizeof(err)) < 0) {
+		if (!a->peers_pending)
+			log_msg(LOG_WARNING, "peers: %s: keeping the previous set, "
+				"retrying every %u s", err, a->conf->stats_interval);
+		a->peers_pending = true;
+		goto out;
+	}
+	if (a->peers_pending)
+		log_msg(LOG_NOTICE, "peers: the nft peer sets follow again");
+	a->peers_pending = false;
+	if (peer_fwd_set(&a->peers, next, n))
+		log_msg(LOG_WARNING, "peers: some addresses left out of the relay");
+	memcpy(a->peer_set, next, n * sizeof(*next));
+	a->n_peer_set = n;
+	build_policy(a);
+	n4 = peerset_count(next, n, AF_INET);
+	if (changed)
+		log_msg(LOG_NOTICE, "peers: %zu (%zu IPv4, %zu IPv6), %zu added, "
+			"%zu removed%s", n, n4, n - n4, came, gone,
+			trunc ? " (more than " PMTUD_STR(PEERSET_MAX) ": the lowest kept)" : "");
+out:
+	free(dns);
+	free(next);
+}
+
+static void on_peers_changed(void *arg)
+{
+	apply_peers(arg, false);
+}
+
+/* The resolver follows the names of the configuration (start, reload). */
+static int dns_follow(struct agent *a, char *err, size_t errlen)
+{
+	if (!a->conf->n_peer_names) {
+		peers_dns_free(a->dns);	/* closing its fd leaves epoll */
+		a->dns = NULL;
+		return 0;
+	}
+	if (a->dns)
+		return peers_dns_reconfigure(a->dns, a->conf, err, errlen);
+	a->dns = peers_dns_new(a->conf, on_peers_changed, a, err, errlen);
+	if (!a->dns)
+		return -1;
+	if (epoll_add(a->epfd, peers_dns_fd(a->dns)) < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		peers_dns_free(a->dns);
+		a->dns = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 static int setup_limits(struct agent *a)
@@ -751,6 +850,13 @@ static int setup(struct agent *a, const char *source)
 	iface_warn_settings(&a->ifaces);
 	if (a->conf->cpu >= 0 && pin_cpu(a->conf->cpu) < 0)
 		return EXIT_CONFIG;
+	a->peer_set = malloc(PEERSET_MAX * sizeof(*a->peer_set));
+	if (!a->peer_set) {
+		log_msg(LOG_ERR, "peers: out of memory");
+		return EXIT_RUNTIME;
+	}
+	memcpy(a->peer_set, a->conf->peers, a->conf->n_peers * sizeof(*a->peer_set));
+	a->n_peer_set = peerset_normalize(a->peer_set, a->conf->n_peers);
 	build_policy(a);
 	if (setup_limits(a) < 0)
 		return EXIT_RUNTIME;
@@ -790,6 +896,12 @@ static int setup(struct agent *a, const char *source)
 		log_msg(LOG_ERR, "%s", err);
 		return EXIT_RULES;
 	}
+	/* Queries leave now; a name that does not answer is only a
+	 * warning (peers_dns.c), never a reason not to start. */
+	if (dns_follow(a, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		return EXIT_RUNTIME;
+	}
 	return EXIT_OK;
 }
 
@@ -815,7 +927,9 @@ static bool peers_changed(const struct pmtud_conf *o, const struct pmtud_conf *n
 	unsigned i;
 
 	if (o->n_peers != n->n_peers || o->peer_ttl != n->peer_ttl ||
-	    o->peer_rate != n->peer_rate ||
+	    o->peer_rate != n->peer_rate || o->peer_rate_auto != n->peer_rate_auto ||
+	    o->n_peer_names != n->n_peer_names ||
+	    memcmp(o->peer_names, n->peer_names, sizeof(o->peer_names)) != 0 ||
 	    !pmtud_addr_eq(&o->peer_source[0], &n->peer_source[0]) ||
 	    !pmtud_addr_eq(&o->peer_source[1], &n->peer_source[1]))
 		return true;
@@ -997,6 +1111,9 @@ static void reload(struct agent *a)
 		return;
 	}
 	commit(a, n, &st);
+	if (dns_follow(a, err, sizeof(err)) < 0)
+		log_msg(LOG_WARNING, "reload: %s: peer names not followed", err);
+	apply_peers(a, true);
 	a->cnt.reloads_ok++;
 	log_msg(LOG_NOTICE, "reload: configuration from %s applied", source);
 	iface_warn_settings(&a->ifaces);
@@ -1035,7 +1152,7 @@ static void log_started(const struct agent *a)
 		a->conf->src_key == SRC_KEY_FLOW ? "flow" : "source",
 		a->conf->iface_rate, a->conf->iface_burst,
 		a->conf->dry_run ? ", dry run (nothing is sent)" : "");
-	if (!a->peers.n && !a->conf->broadcast)
+	if (!a->peers.n && !a->conf->n_peer_names && !a->conf->broadcast)
 		log_msg(LOG_WARNING, "broadcast is off and no peer is configured: "
 			"no PTB is relayed");
 	log_msg(LOG_INFO, "flow owners: %g lookups/s, %s%s", a->conf->owner_rate,
@@ -1046,6 +1163,13 @@ static void log_started(const struct agent *a)
 		log_msg(LOG_INFO, "relaying to %u peer(s): peer_rate %g/s in total, "
 			"ttl %u%s", a->peers.n, a->conf->peer_rate, a->conf->peer_ttl,
 			a->conf->broadcast ? "" : ", no broadcast copies");
+	if (a->peers.n || a->conf->n_peer_names)
+		log_msg(LOG_INFO, "relaying to %u peer(s) and %u name(s): peer_rate "
+			"%g/s in total%s, ttl %u%s", a->peers.n, a->conf->n_peer_names,
+			a->conf->peer_rate_auto && a->conf->n_peer_names ? 10.0 * (a->peers.n ? a->peers.n : 1)
+									 : a->conf->peer_rate,
+			a->conf->peer_rate_auto && a->conf->n_peer_names ? " (10 per peer)" : "",
+			a->conf->peer_ttl, a->conf->broadcast ? "" : ", no broadcast copies");
 }
 
 static void teardown(struct agent *a)
@@ -1059,6 +1183,8 @@ static void teardown(struct agent *a)
 	iface_watch_close(&a->watch);
 	peer_fwd_close(&a->peers);
 	owner_close(&a->owner);
+	peers_dns_free(a->dns);
+	free(a->peer_set);
 	rl_table_free(a->src_limit);
 	if (a->epfd >= 0)
 		close(a->epfd);

@@ -5,13 +5,15 @@ set -eu
 pkgs=(
 	build-essential autoconf automake pkg-config clang
 	libmnl-dev libnftnl-dev libnetfilter-log-dev libnetfilter-queue-dev
-	libjansson-dev libsystemd-dev
+	libjansson-dev libsystemd-dev libc-ares-dev
 	nftables iproute2 procps kmod python3
 	# ping (test_rules.sh, test_nfqueue.sh); /etc/protocols, which
 	# `ip rule ... ipproto icmp` reads (the lab)
 	iputils-ping netbase
 	# systemd_boot.sh and fresh.sh: a minimal Debian root, booted
 	mmdebstrap systemd-container
+	# lab_dns.sh: a real DNS server in the lab
+	dnsmasq-base
 	# test_systemd.sh (systemd-analyze, setpriv, strace), test_manpages.sh (groff, man)
 	systemd util-linux strace groff-base man-db
 	# sanitizer, fuzzing and valgrind stages of tests/check.sh
