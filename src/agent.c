@@ -165,7 +165,8 @@ struct agent {
 	uint64_t wd_half_ns;		/* WatchdogSec/2; 0: no watchdog */
 	uint64_t wd_last_ns;		/* last WATCHDOG=1 */
 	struct counters cnt;
-	struct counters lost_base;	/* input losses of inputs closed on reload */
+	struct counters lost_base;	/* input losses of inputs closed on reload,
+					 * answers of a resolver closed on reload */
 	int timerfd;			/* stats_interval: metrics file, log summary */
 	bool metrics_failing;		/* the last write failed (logged once) */
 	struct log_limit loglim;	/* per-packet lines */
@@ -419,6 +420,19 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 	send_copy(a, ifc, &info, pkt, info.len, meta);	/* the bytes checked */
 }
 
+/* Add the answers d (may be NULL) counted for peer names to to. */
+static void add_resolve_counts(uint64_t *to, const struct peers_dns *d)
+{
+	uint64_t now[PEER_RESULT_MAX];
+	unsigned i;
+
+	if (!d)
+		return;
+	peers_dns_counts(d, now);
+	for (i = 0; i < PEER_RESULT_MAX; i++)
+		to[i] += now[i];
+}
+
 /* The counters as metrics.c names them: the agent's own, plus the
  * input's losses (those of inputs closed by a reload included). */
 static void counters_snapshot(const struct agent *a, struct counters *out)
@@ -431,6 +445,8 @@ static void counters_snapshot(const struct agent *a, struct counters *out)
 	out->input_to_batch = a->lost_base.input_to_batch;
 	out->input_to_immediate = a->lost_base.input_to_immediate;
 	input_switches(&a->input, &out->input_to_batch, &out->input_to_immediate);
+	memcpy(out->peer_resolve, a->lost_base.peer_resolve, sizeof(out->peer_resolve));
+	add_resolve_counts(out->peer_resolve, a->dns);
 }
 
 static void log_counters(const struct agent *a)
@@ -449,14 +465,21 @@ static void log_counters(const struct agent *a)
 	log_msg(LOG_INFO, "counters: %s", line);
 }
 
-/* Per-peer series for the metrics file. (The SIGUSR1 line leaves them
- * out: peer_fwd_log_stats() logs one line per peer next to it.) */
+/* Per-peer series for the metrics file: one per peer up to
+ * metrics_peer_limit peers, one named "all" above. (The SIGUSR1 line
+ * leaves them out: peer_fwd_log_stats() logs one line per peer.) out
+ * has room for max(1, metrics_peer_limit). */
 static unsigned peers_snapshot(const struct agent *a, struct metrics_peer *out)
 {
 	const struct peer_state *p;
 	unsigned i;
 
-	for (i = 0; i < PMTUD_MAX_PEERS && (p = peer_fwd_peer(&a->peers, i)); i++) {
+	if (a->peers.n > a->conf->metrics_peer_limit) {
+		snprintf(out[0].name, sizeof(out[0].name), "all");
+		peer_fwd_totals(&a->peers, &out[0].sent, &out[0].errors);
+		return 1;
+	}
+	for (i = 0; (p = peer_fwd_peer(&a->peers, i)); i++) {
 		pmtud_addr_str(&p->addr, out[i].name);
 		out[i].sent = p->sent;
 		out[i].errors = p->errors;
@@ -466,15 +489,25 @@ static unsigned peers_snapshot(const struct agent *a, struct metrics_peer *out)
 
 static void write_metrics(struct agent *a)
 {
-	struct metrics_peer peers[PMTUD_MAX_PEERS];
+	struct metrics_peer *peers;
 	char err[512];
 	struct counters c;
-	struct metrics_view v = { .c = &c, .peers = peers };
+	struct metrics_view v = { .c = &c };
+	unsigned room = a->conf->metrics_peer_limit ? a->conf->metrics_peer_limit : 1;
 
 	if (!a->conf->metrics_file[0])
 		return;
+	peers = calloc(room, sizeof(*peers));
+	if (!peers) {
+		log_msg(LOG_WARNING, "metrics file: out of memory");
+		return;
+	}
 	counters_snapshot(a, &c);
+	v.peers = peers;
 	v.n_peers = peers_snapshot(a, peers);
+	v.peers_on = a->conf->n_peers || a->conf->n_peer_names;
+	v.peers_family[0] = peer_fwd_count(&a->peers, AF_INET);
+	v.peers_family[1] = peer_fwd_count(&a->peers, AF_INET6);
 	/* One warning when writes start failing, one line when they work
 	 * again: a full disk must not repeat itself every interval. */
 	if (metrics_write_file(a->conf->metrics_file, &v, err, sizeof(err)) < 0) {
@@ -482,11 +515,13 @@ static void write_metrics(struct agent *a)
 			log_msg(LOG_WARNING, "%s (retrying every %u s)", err,
 				a->conf->stats_interval);
 		a->metrics_failing = true;
-		return;
+	} else {
+		if (a->metrics_failing)
+			log_msg(LOG_NOTICE, "metrics file %s written again",
+				a->conf->metrics_file);
+		a->metrics_failing = false;
 	}
-	if (a->metrics_failing)
-		log_msg(LOG_NOTICE, "metrics file %s written again", a->conf->metrics_file);
-	a->metrics_failing = false;
+	free(peers);
 }
 
 static int open_signals(struct agent *a)
@@ -783,6 +818,8 @@ static void on_peers_changed(void *arg)
 static int dns_follow(struct agent *a, char *err, size_t errlen)
 {
 	if (!a->conf->n_peer_names) {
+		/* Its answers stay in the totals. */
+		add_resolve_counts(a->lost_base.peer_resolve, a->dns);
 		peers_dns_free(a->dns);	/* closing its fd leaves epoll */
 		a->dns = NULL;
 		return 0;

@@ -22,6 +22,7 @@ enum copy_via {
 	VIA_PEER,		/* "peer": unicast from a configured peer */
 	VIA_MAX
 };
+#include "peerset.h"
 
 struct counters {
 	uint64_t received;		/* packets handed over by the input */
@@ -44,6 +45,7 @@ struct counters {
 	uint64_t copies[CNT_FAMILIES][VIA_MAX][OWNER_KIND_MAX];	/* copies received */
 	uint64_t rescued[CNT_FAMILIES];
 	uint64_t owner_lookups[OWNER_RESULT_MAX];
+	uint64_t peer_resolve[PEER_RESULT_MAX];	/* answers for peer names, by result */
 };
 
 #endif

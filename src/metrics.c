@@ -20,6 +20,7 @@
 
 struct sink {
 	void (*family)(struct sink *s, const char *name, const char *help);
+	void (*gauge)(struct sink *s, const char *name, const char *help);
 	/* label NULL: a series without labels. key: its log line name. */
 	void (*sample)(struct sink *s, const char *name, const char *label,
 		       const char *value, const char *key, uint64_t n);
@@ -30,6 +31,7 @@ struct sink {
 	char *buf;		/* line */
 	size_t len, off;
 	unsigned want, at;	/* owner line: the family wanted, the current one + 1 */
+	bool in_gauge;		/* prom: the current family is a gauge */
 };
 
 static void one(struct sink *s, const char *name, const char *help,
@@ -76,6 +78,18 @@ static void walk(struct sink *s, const struct metrics_view *v)
 	s->family(s, "input_mode_switches", "NFLOG input switches between immediate delivery and kernel batching, by new mode.");
 	s->sample(s, "input_mode_switches", "mode", "batch", "to_batch", c->input_to_batch);
 	s->sample(s, "input_mode_switches", "mode", "immediate", "to_immediate", c->input_to_immediate);
+	if (!v->peers_on && !v->n_peers)
+		return;
+	s->gauge(s, "peers", "Peers in the current set (addresses and resolved names), by family.");
+	s->sample(s, "peers", "family", "ipv4", "peers_ipv4", v->peers_family[0]);
+	s->sample(s, "peers", "family", "ipv6", "peers_ipv6", v->peers_family[1]);
+	s->family(s, "peer_resolve", "Answers to the queries for peer host names, by result.");
+	for (i = 0; i < PEER_RESULT_MAX; i++) {
+		const char *r = peer_result_name((enum peer_result)i);
+
+		snprintf(key, sizeof(key), "resolve_%s", r);
+		s->sample(s, "peer_resolve", "result", r, key, c->peer_resolve[i]);
+	}
 	if (!v->n_peers)
 		return;
 	s->family(s, "peer_sent", "Copies sent to each peer.");
@@ -159,7 +173,15 @@ static void walk_owner(struct sink *s, const struct counters *c)
 
 static void prom_family(struct sink *s, const char *name, const char *help)
 {
+	s->in_gauge = false;
 	fprintf(s->f, "# HELP " PREFIX "%s" SUFFIX " %s\n# TYPE " PREFIX "%s" SUFFIX " counter\n",
+		name, help, name);
+}
+
+static void prom_gauge(struct sink *s, const char *name, const char *help)
+{
+	s->in_gauge = true;
+	fprintf(s->f, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s gauge\n",
 		name, help, name);
 }
 
@@ -182,7 +204,8 @@ static void prom_sample(struct sink *s, const char *name, const char *label,
 	(void)key;
 	fputs(PREFIX, s->f);
 	fputs(name, s->f);
-	fputs(SUFFIX, s->f);
+	if (!s->in_gauge)
+		fputs(SUFFIX, s->f);
 	if (label) {
 		fprintf(s->f, "{%s=\"", label);
 		prom_value(s->f, value);
@@ -198,8 +221,8 @@ static void prom_series(struct sink *s, const char *name, const char *labels, ui
 
 int metrics_write_prom(FILE *out, const struct metrics_view *v)
 {
-	struct sink s = { .family = prom_family, .sample = prom_sample,
-			  .series = prom_series, .f = out };
+	struct sink s = { .family = prom_family, .gauge = prom_gauge,
+			  .sample = prom_sample, .series = prom_series, .f = out };
 
 	walk(&s, v);
 	walk_owner(&s, v->c);
@@ -242,8 +265,8 @@ static void line_sample(struct sink *s, const char *name, const char *label,
 
 size_t metrics_format_line(char *buf, size_t len, const struct metrics_view *v)
 {
-	struct sink s = { .family = line_family, .sample = line_sample,
-			  .buf = buf, .len = len };
+	struct sink s = { .family = line_family, .gauge = line_family,
+			  .sample = line_sample, .buf = buf, .len = len };
 
 	if (len)
 		buf[0] = '\0';

@@ -7,6 +7,7 @@
  *    (pmtud_<name>_total, with HELP and TYPE counter), its label if
  *    any, and its key in the log line. Both outputs walk that list, in
  *    the same order, so a name cannot differ between them.
+ *  - Gauges (pmtud_peers) are the exception: TYPE gauge, no _total.
  *  - Every drop reason of classify.h is present, also when 0, as
  *    pmtud_dropped_total{reason="<classify_reason_name>"}.
  *  - metrics_write_file() replaces the file atomically: readers see
@@ -30,8 +31,15 @@ struct metrics_peer {
 
 struct metrics_view {
 	const struct counters *c;
+	/* Per-peer series; with more peers than metrics_peer_limit, one
+	 * named "all" for all of them. */
 	const struct metrics_peer *peers;
 	unsigned n_peers;
+	/* Peers configured (addresses or names): the gauge pmtud_peers
+	 * {family="ipv4|ipv6"} (the set's size now) and the counter
+	 * pmtud_peer_resolve_total{result="ok|changed|failed|empty"}. */
+	bool peers_on;
+	unsigned peers_family[2];	/* [0] IPv4, [1] IPv6 */
 };
 
 /* Label values: "local" / "remote" / "unknown", "found" / "absent" /

@@ -56,7 +56,7 @@ static void check_structure(const char *text)
 	char fam[128] = "", seen[64][128];
 	unsigned nseen = 0, i;
 	const char *p = text;
-	bool typed = false;
+	bool typed = false, gauge = false;
 
 	while (*p) {
 		const char *e = strchr(p, '\n');
@@ -78,7 +78,8 @@ static void check_structure(const char *text)
 			char t[128], kind[32];
 
 			CHECK(sscanf(line + 7, "%127s %31s", t, kind) == 2);
-			CHECK(!strcmp(t, fam) && !strcmp(kind, "counter"));
+			gauge = !strcmp(kind, "gauge");
+			CHECK(!strcmp(t, fam) && (!strcmp(kind, "counter") || gauge));
 			typed = true;
 		} else {
 			size_t fl = strlen(fam);
@@ -86,7 +87,7 @@ static void check_structure(const char *text)
 			CHECK(typed);
 			CHECK(!strncmp(line, fam, fl) && (line[fl] == ' ' || line[fl] == '{'));
 			CHECK(!strncmp(line, "pmtud_", 6));
-			CHECK(strstr(line, "_total") != NULL);
+			CHECK(gauge || strstr(line, "_total") != NULL);
 		}
 		p += n + (e ? 1 : 0);
 	}
@@ -176,6 +177,22 @@ static void test_prom(void)
 	free(text);
 	metrics_format_line(line, sizeof(line), &v);
 	CHECK(strstr(line, " peer_sent[2001:db8::7]=6"));
+
+	/* Peers configured: the set's size by family, the answers by result. */
+	v.peers_on = true;
+	v.peers_family[0] = 3;
+	v.peers_family[1] = 1000;
+	c.peer_resolve[PEER_RESULT_FAILED] = 7;
+	text = render(&v);
+	check_structure(text);
+	CHECK(strstr(text, "# TYPE pmtud_peers gauge\n"));
+	CHECK(sample(text, "pmtud_peers{family=\"ipv4\"}") == 3);
+	CHECK(sample(text, "pmtud_peers{family=\"ipv6\"}") == 1000);
+	CHECK(sample(text, "pmtud_peer_resolve_total{result=\"failed\"}") == 7);
+	CHECK(sample(text, "pmtud_peer_resolve_total{result=\"changed\"}") == 0);
+	free(text);
+	metrics_format_line(line, sizeof(line), &v);
+	CHECK(strstr(line, " peers_ipv6=1000 resolve_ok=0 resolve_changed=0 resolve_failed=7 resolve_empty=0"));
 }
 
 /* The flow-owner families: every series also when 0, the same series
