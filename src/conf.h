@@ -133,6 +133,15 @@ int conf_validate(const struct pmtud_conf *c, const char *source,
 int conf_check_host(const struct pmtud_conf *c, const char *source,
 		    struct conf_error *err);
 
+/* Why a can be no peer (loopback, multicast, ...), or NULL; the same
+ * test for configured addresses and resolved names (peers_dns.c). */
+const char *conf_peer_unusable(const struct pmtud_addr *a);
+
+struct ifaddrs;
+/* The interface of list (getifaddrs) holding a, or NULL when a is not
+ * the host's. */
+const char *conf_own_iface(const struct ifaddrs *list, const struct pmtud_addr *a);
+
 /* Print the effective configuration as JSON that conf_load_file()
  * accepts and that reproduces the same struct (round-trip). */
 int conf_dump_json(const struct pmtud_conf *c, FILE *out);

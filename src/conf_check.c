@@ -134,7 +134,7 @@ static int check_cpu(const struct pmtud_conf *c, const char *source,
 }
 
 /* The interface holding a, or NULL when a is not the host's. */
-static const char *own_iface(const struct ifaddrs *list, const struct pmtud_addr *a)
+const char *conf_own_iface(const struct ifaddrs *list, const struct pmtud_addr *a)
 {
 	const struct ifaddrs *i;
 
@@ -161,7 +161,7 @@ static int check_addrs(const struct pmtud_conf *c, const struct ifaddrs *list,
 	unsigned i;
 
 	for (i = 0; i < c->n_peers; i++) {
-		ifn = own_iface(list, &c->peers[i]);
+		ifn = conf_own_iface(list, &c->peers[i]);
 		if (ifn)
 			return conf_fail(err, "%s: key \"peers\": %s is an address of this "
 					 "host (on %s): a peer must be another server", source,
@@ -172,7 +172,7 @@ static int check_addrs(const struct pmtud_conf *c, const struct ifaddrs *list,
 		static const uint8_t any[16];
 
 		/* The unspecified address binds like none: routed. */
-		if (!s->family || !memcmp(s->a, any, sizeof(any)) || own_iface(list, s))
+		if (!s->family || !memcmp(s->a, any, sizeof(any)) || conf_own_iface(list, s))
 			continue;
 		return conf_fail(err, "%s: key \"peer_source\": %s is not an address "
 				 "of this host", source, pmtud_addr_str(s, a));

@@ -272,7 +272,7 @@ static int peer_name_add(const struct ctx *x, struct pmtud_conf *c, const char *
 
 /* Why a peer address cannot reach another host, or NULL. A peer has
  * no interface to go with it, so an IPv6 link-local one is unusable. */
-static const char *peer_unusable(const struct pmtud_addr *a)
+const char *conf_peer_unusable(const struct pmtud_addr *a)
 {
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 	static const uint8_t zero[16];
@@ -313,7 +313,7 @@ static int peer_add(const struct ctx *x, struct pmtud_conf *c, const char *s,
 		return conf_bad_value(x, got);
 	if (pmtud_addr_parse(&a, s) < 0)
 		return peer_name_add(x, c, s, got);
-	why = peer_unusable(&a);
+	why = conf_peer_unusable(&a);
 	if (why)
 		return conf_key_fail(x, "%s is %s: a peer must be a unicast "
 				     "address of another host", got, why);

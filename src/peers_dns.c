@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <ifaddrs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,6 +42,8 @@ struct peers_dns {
 	struct name *names;
 	unsigned n;
 	uint32_t refresh_min, refresh_max;	/* seconds */
+	struct pmtud_prefix vips[PMTUD_MAX_VIPS];	/* answers inside are no peers */
+	unsigned n_vips;
 	uint64_t counts[PEER_RESULT_MAX];
 	peers_dns_changed_cb cb;
 	void *arg;
@@ -140,6 +143,30 @@ static size_t answer_addrs(const struct ares_addrinfo *res, struct pmtud_addr **
 	return n;
 }
 
+/* Left out of an answer: what no peer can be (loopback, multicast,
+ * ...), this host's own addresses (a fleet's name lists this server
+ * too) and anycast addresses (inside a prefix of vips), as for the
+ * addresses configured. Returns the count kept. */
+static size_t answer_filter(const struct peers_dns *d, struct pmtud_addr *v, size_t n)
+{
+	struct ifaddrs *list = NULL;
+	size_t i, j, k = 0;
+
+	if (getifaddrs(&list) < 0)
+		list = NULL;	/* then only the other tests apply */
+	for (i = 0; i < n; i++) {
+		bool drop = conf_peer_unusable(&v[i]) || (list && conf_own_iface(list, &v[i]));
+
+		for (j = 0; !drop && j < d->n_vips; j++)
+			drop = d->vips[j].len && pmtud_prefix_has(&d->vips[j], &v[i]);
+		if (!drop)
+			v[k++] = v[i];
+	}
+	if (list)
+		freeifaddrs(list);
+	return k;
+}
+
 /* One line per change of state, not per answer. */
 static void log_answer(const struct name *nm, enum peer_result r,
 		       enum peer_result was, size_t n_was, int status, uint32_t next)
@@ -196,7 +223,7 @@ static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo 
 		return;		/* the channel goes away (reload, exit) */
 	}
 	if (status == ARES_SUCCESS)
-		n_ans = answer_addrs(res, &ans, &ttl, &nomem);
+		n_ans = answer_filter(d, ans, answer_addrs(res, &ans, &ttl, &nomem));
 	ares_freeaddrinfo(res);
 	if (nomem)
 		status = ARES_ENOMEM;	/* counted as failed: try again later */
@@ -315,6 +342,14 @@ static struct name *names_from(struct peers_dns *d, const struct pmtud_conf *c,
 	return v;
 }
 
+static void take_conf(struct peers_dns *d, const struct pmtud_conf *c)
+{
+	d->refresh_min = c->peers_refresh_min;
+	d->refresh_max = c->peers_refresh_max;
+	memcpy(d->vips, c->vips, sizeof(d->vips));
+	d->n_vips = c->n_vips;
+}
+
 struct peers_dns *peers_dns_new(const struct pmtud_conf *c, peers_dns_changed_cb cb,
 				void *arg, char *err, size_t errlen)
 {
@@ -338,8 +373,6 @@ struct peers_dns *peers_dns_new(const struct pmtud_conf *c, peers_dns_changed_cb
 	}
 	d->cb = cb;
 	d->arg = arg;
-	d->refresh_min = c->peers_refresh_min;
-	d->refresh_max = c->peers_refresh_max;
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
 	d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	ev.data.fd = d->tfd;
@@ -349,6 +382,7 @@ struct peers_dns *peers_dns_new(const struct pmtud_conf *c, peers_dns_changed_cb
 	}
 	if (channel_new(d, &d->ch, err, errlen) < 0)
 		goto fail;
+	take_conf(d, c);
 	d->names = names_from(d, c, NULL, 0);
 	if (!d->names) {
 		snprintf(err, errlen, "peer names: out of memory");
@@ -392,8 +426,7 @@ int peers_dns_reconfigure(struct peers_dns *d, const struct pmtud_conf *c,
 	names_free(d->names, d->n);
 	d->names = v;
 	d->n = c->n_peer_names;
-	d->refresh_min = c->peers_refresh_min;
-	d->refresh_max = c->peers_refresh_max;
+	take_conf(d, c);
 	start_due(d);
 	arm(d);
 	return 0;
