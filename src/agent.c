@@ -449,14 +449,24 @@ static void counters_snapshot(const struct agent *a, struct counters *out)
 	add_resolve_counts(out->peer_resolve, a->dns);
 }
 
+/* The peer gauges of v: the set's size by family, when peers are
+ * configured (addresses or names). */
+static void peers_view(const struct agent *a, struct metrics_view *v)
+{
+	v->peers_on = a->conf->n_peers || a->conf->n_peer_names;
+	v->peers_family[0] = peer_fwd_count(&a->peers, AF_INET);
+	v->peers_family[1] = peer_fwd_count(&a->peers, AF_INET6);
+}
+
 static void log_counters(const struct agent *a)
 {
-	char line[1000];
+	char line[2048];
 	struct counters c;
 	struct metrics_view v = { .c = &c };
 	unsigned i;
 
 	counters_snapshot(a, &c);
+	peers_view(a, &v);
 	/* The owner lines first: "counters:" comes last, when all is out. */
 	for (i = 0; metrics_format_owner_line(line, sizeof(line), &v, i); i++)
 		log_msg(LOG_INFO, "%s", line);
@@ -505,9 +515,7 @@ static void write_metrics(struct agent *a)
 	counters_snapshot(a, &c);
 	v.peers = peers;
 	v.n_peers = peers_snapshot(a, peers);
-	v.peers_on = a->conf->n_peers || a->conf->n_peer_names;
-	v.peers_family[0] = peer_fwd_count(&a->peers, AF_INET);
-	v.peers_family[1] = peer_fwd_count(&a->peers, AF_INET6);
+	peers_view(a, &v);
 	/* One warning when writes start failing, one line when they work
 	 * again: a full disk must not repeat itself every interval. */
 	if (metrics_write_file(a->conf->metrics_file, &v, err, sizeof(err)) < 0) {

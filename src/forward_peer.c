@@ -363,6 +363,18 @@ static void send_failed(struct peer_state *p, int errnum, uint64_t now_ns)
 	p->log_after_ns = now_ns + LOG_INTERVAL_NS;
 }
 
+#ifdef PMTUD_PEER_SENDTO
+/* For the fan-out benchmark only (tests/bench/fanout.sh): one system
+ * call per copy, as before sendmmsg(), to compare the two. */
+static int send_batch(int fd, struct mmsghdr *m, unsigned n, int flags)
+{
+	(void)n;
+	return sendmsg(fd, &m->msg_hdr, flags) < 0 ? -1 : 1;
+}
+#else
+#define send_batch(fd, m, n, flags)	sendmmsg(fd, m, n, flags)
+#endif
+
 /* Send msgs[0..cnt) (peers[0..cnt) of f). A message the kernel
  * refuses is counted for its peer and skipped: sendmmsg() stops at it
  * (returning the ones before, or -1 for the first), so calling again
@@ -374,7 +386,7 @@ static unsigned send_range(struct peer_family *f, unsigned first, unsigned cnt,
 
 	while (done < cnt) {
 		unsigned batch = cnt - done < MMSG_BATCH ? cnt - done : MMSG_BATCH;
-		int r = sendmmsg(f->fd, &f->msgs[first + done], batch, MSG_DONTWAIT);
+		int r = send_batch(f->fd, &f->msgs[first + done], batch, MSG_DONTWAIT);
 
 		if (r < 0) {
 			if (errno == EINTR)

@@ -295,8 +295,10 @@ static void arm(struct peers_dns *d)
 	t = ares_timeout(d->ch, &max, &tv);
 	rel = (uint64_t)t->tv_sec * NS + (uint64_t)t->tv_usec * 1000;
 	memset(&its, 0, sizeof(its));
-	if (rel == 0)
-		rel = 1;	/* 0 would disarm */
+	/* An answer given at once (hosts file) is applied by the next
+	 * peers_dns_process(): wake the loop now. 0 would disarm. */
+	if (rel == 0 || d->changed)
+		rel = 1;
 	its.it_value.tv_sec = (time_t)(rel / NS);
 	its.it_value.tv_nsec = (long)(rel % NS);
 	if (timerfd_settime(d->tfd, 0, &its, NULL) < 0)

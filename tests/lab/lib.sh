@@ -122,7 +122,7 @@
 LAB_PFX=${LAB_PFX:-pm$$}
 LAB_NODES="C E R S1 S2"
 LAB_SERVERS="S1 S2"		# lab_add_s3 adds S3 to both
-LAB_ALL_NODES="C E R S1 S2 S3"	# what cleanup looks for
+LAB_ALL_NODES="C E R S1 S2 S3 D"	# what cleanup looks for (D: lab_dns.sh)
 LAB_VIP4=203.0.113.80
 LAB_VIP6=2001:db8:80::80
 LAB_PORT=8080
@@ -188,6 +188,7 @@ lab_ns()
 	S1) echo "$LAB_PFX-s1" ;;
 	S2) echo "$LAB_PFX-s2" ;;
 	S3) echo "$LAB_PFX-s3" ;;
+	D) echo "$LAB_PFX-d" ;;
 	*) echo "lab: unknown node '$1'" >&2; return 1 ;;
 	esac
 }
