@@ -137,7 +137,7 @@ run() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-echo "# $(basename "$PMTUD_NF") $("$PMTUD_NF" --version), $RUNS runs of $COUNT IPv6 PTBs, $(nproc) CPUs"
+echo "# $PMTUD_NF ($("$PMTUD_NF" --version)), $RUNS runs of $COUNT IPv6 PTBs, $(nproc) CPUs"
 printf '%-6s %10s %11s %12s %13s\n' peers accepted us_per_ptb us_per_copy copies_per_s
 for n in $PEERS; do
 	: >"$TMP/rows"
