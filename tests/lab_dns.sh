@@ -166,7 +166,8 @@ dns_set "192.0.2.130 $NAME" "2001:db8:3::3 $NAME" || { echo "Bail out! dns_set";
 lab_flush
 lab_ptb_reset
 agent S1 --peers "$NAME,nosuch.pmtud.test" "${FAST[@]}" &&
-	agent S2 --peers "$NAME" "${FAST[@]}" || { echo "Bail out! agents"; exit 1; }
+	agent S2 --peers "$NAME" "${FAST[@]}" --metrics-file "$LAB_DIR/s2.prom" \
+		--stats-interval 1 --metrics-peer-limit 1 || { echo "Bail out! agents"; exit 1; }
 for n in S1 S2; do
 	ms=$(wait_ms 10 eval "set_is $n peers4 192.0.2.130 && set_is $n peers6 2001:db8:3::3")
 	lab_ok "$n: $NAME resolved into the nft peer sets (${ms} ms after start): $(set_elems $n peers4), $(set_elems $n peers6)" \
@@ -187,6 +188,12 @@ lab_note "S1: $(echo "$line" | tr ' ' '\n' | grep -E '^(peers_|resolve_)' | past
 lab_ok "metrics: the set by family, the answers by result" \
 	eval '[ "$(lab_counter "$line" peers_ipv4)" = 1 ] && [ "$(lab_counter "$line" peers_ipv6)" = 1 ] &&
 	      [ "$(lab_counter "$line" resolve_changed)" -ge 1 ] && [ "$(lab_counter "$line" resolve_empty)" -ge 1 ]'
+
+prom() { grep -F "$1 " "$LAB_DIR/s2.prom" 2>/dev/null | awk '{ print $2 }'; }
+ms=$(wait_ms 5 eval '[ "$(prom "pmtud_peer_sent_total{peer=\"all\"}")" = 0 ]')
+lab_ok "metrics_peer_limit 1, 2 peers: one series for all ($ms ms), the set by family in the file" \
+	eval '[ "$ms" != timeout ] && [ "$(prom "pmtud_peers{family=\"ipv4\"}")" = 1 ] &&
+	      [ "$(prom "pmtud_peers{family=\"ipv6\"}")" = 1 ] && ! grep -q "peer=\"192" "$LAB_DIR/s2.prom"'
 
 # 2. The record changes: followed within the TTL.
 lab_ptb_reset
