@@ -296,14 +296,10 @@ static void send_copy(struct agent *a, const struct iface *ifc,
 	peer_fwd_send(&a->peers, pkt, len, a->now);
 }
 
+/* One of the peers now: addresses and resolved names. */
 static bool from_peer(const struct agent *a, const struct pmtud_addr *src)
 {
-	unsigned i;
-
-	for (i = 0; i < a->conf->n_peers; i++)
-		if (pmtud_addr_eq(&a->conf->peers[i], src))
-			return true;
-	return false;
+	return peerset_contains(a->peer_set, a->n_peer_set, src);
 }
 
 /* A copy another agent sent (an Ethernet broadcast, or unicast from a

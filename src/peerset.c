@@ -100,6 +100,17 @@ bool peerset_equal(const struct pmtud_addr *a, size_t na,
 	return true;
 }
 
+bool peerset_contains(const struct pmtud_addr *v, size_t n, const struct pmtud_addr *a)
+{
+	struct pmtud_addr key;
+
+	/* Canonical form: an IPv4 address has bytes 4..15 zero. */
+	memset(&key, 0, sizeof(key));
+	key.family = a->family;
+	memcpy(key.a, a->a, a->family == AF_INET ? 4 : 16);
+	return n && bsearch(&key, v, n, sizeof(*v), qcmp) != NULL;
+}
+
 size_t peerset_count(const struct pmtud_addr *v, size_t n, int family)
 {
 	size_t i, k = 0;

@@ -51,6 +51,9 @@ bool peerset_diff(const struct pmtud_addr *old, size_t n_old,
 bool peerset_equal(const struct pmtud_addr *a, size_t na,
 		   const struct pmtud_addr *b, size_t nb);
 
+/* a is in the canonical set v (binary search). */
+bool peerset_contains(const struct pmtud_addr *v, size_t n, const struct pmtud_addr *a);
+
 /* Elements of family (AF_INET, AF_INET6) in v. */
 size_t peerset_count(const struct pmtud_addr *v, size_t n, int family);
 

@@ -54,6 +54,12 @@ static void test_normalize(void)
 
 	n = peerset_normalize(v, n);
 	CHECK(same(v, n, "192.0.2.1 192.0.2.9 2001:db8::1 2001:db8::2"));
+	{
+		struct pmtud_addr a = A("2001:db8::2"), b = A("192.0.2.9"), c = A("192.0.2.2");
+
+		CHECK(peerset_contains(v, n, &a) && peerset_contains(v, n, &b));
+		CHECK(!peerset_contains(v, n, &c) && !peerset_contains(v, 0, &a));
+	}
 	CHECK(peerset_count(v, n, AF_INET) == 2 && peerset_count(v, n, AF_INET6) == 2);
 	CHECK(peerset_normalize(v, 0) == 0);
 }
