@@ -593,7 +593,7 @@ static int put_copy_rules(struct batch *bt, struct rules *r,
 {
 	if (c->input != INPUT_NFLOG)
 		return 0;
-	if (rules_n_peers(c, m->family) &&
+	if ((c->n_peer_names || rules_n_peers(c, m->family)) &&
 	    put_rule(bt, r, c, m, RULE_COPY_PEER, set_id) < 0)
 		return -1;
 	return put_rule(bt, r, c, m, RULE_COPY_BCAST, set_id);
