@@ -150,6 +150,10 @@ struct agent {
 	struct iface_watch watch;	/* link changes update ifaces in place */
 	struct fair_bucket iface_bucket[PMTUD_MAX_IFACES];
 	struct fair_table fair;		/* sources' shares of those buckets */
+	struct own_addrs own;		/* the host's addresses, from watch */
+	/* policy.deny_src: peer_set, then the own addresses (build_policy);
+	 * PEERSET_MAX + OWN_ADDR_MAX entries */
+	struct pmtud_addr *deny;
 	struct rl_table *src_limit;
 	struct dedup dedup;		/* identical PTBs: one copy per window */
 	struct rules rules;
@@ -662,6 +666,8 @@ static int min_timeout(int a, int b)
 	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
+static void build_policy(struct agent *a);
+
 static int event_loop(struct agent *a)
 {
 	struct epoll_event evs[4];
@@ -694,6 +700,7 @@ static int event_loop(struct agent *a)
 						strerror(errno));
 					return EXIT_RUNTIME;
 				}
+				build_policy(a);	/* own addresses may have changed */
 			} else if (receive(a) < 0) {
 				return EXIT_RUNTIME;
 			}
@@ -722,9 +729,11 @@ static void build_policy(struct agent *a)
 	a->policy.n_ports = c->ports_any ? 0 : c->n_ports;
 	a->policy.min_mtu4 = c->min_mtu;
 	a->policy.max_mtu = c->max_mtu;
-	/* A PTB sent by one of our peers is never relayed (no loops). */
-	a->policy.deny_src = a->peer_set;
-	a->policy.n_deny_src = (unsigned)a->n_peer_set;
+	/* A PTB sent by one of our peers (no loops) or from one of our own
+	 * addresses is never relayed. */
+	a->policy.deny_src = a->deny;
+	a->policy.n_deny_src = own_addr_deny_list(&a->own, a->peer_set,
+						  (unsigned)a->n_peer_set, a->deny);
 	a->policy.vips = c->vips;
 	a->policy.n_vips = c->n_vips;
 	/* Copies: the PTB as the router sent it, whoever relayed it. */
@@ -880,7 +889,7 @@ static int setup(struct agent *a, const char *source)
 		return EXIT_CONFIG;
 	}
 	/* Watch before resolving: no link change falls in between. */
-	if (iface_watch_open(&a->watch, err, sizeof(err)) < 0) {
+	if (iface_watch_open(&a->watch, &a->own, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		return EXIT_RUNTIME;
 	}
@@ -892,7 +901,8 @@ static int setup(struct agent *a, const char *source)
 	if (a->conf->cpu >= 0 && pin_cpu(a->conf->cpu) < 0)
 		return EXIT_CONFIG;
 	a->peer_set = malloc(PEERSET_MAX * sizeof(*a->peer_set));
-	if (!a->peer_set) {
+	a->deny = malloc((PEERSET_MAX + OWN_ADDR_MAX) * sizeof(*a->deny));
+	if (!a->peer_set || !a->deny) {
 		log_msg(LOG_ERR, "peers: out of memory");
 		return EXIT_RUNTIME;
 	}
@@ -1226,6 +1236,7 @@ static void teardown(struct agent *a)
 	owner_close(&a->owner);
 	peers_dns_free(a->dns);
 	free(a->peer_set);
+	free(a->deny);
 	rl_table_free(a->src_limit);
 	if (a->epfd >= 0)
 		close(a->epfd);

@@ -1,12 +1,16 @@
-/* iface_watch.c - follow link changes of the configured interfaces. */
+/* iface_watch.c - follow link changes of the configured interfaces,
+ * and the host's own addresses. */
 #include "config.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <net/if_arp.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include "iface_watch.h"
 #include "log.h"
 
@@ -14,6 +18,15 @@
  * ...): 32 KiB holds any realistic one. A larger one is treated like a
  * lost notification (resync), never as fatal. */
 #define WATCH_BUFSIZE	32768
+/* A dump that does not finish within this is given up (and retried at
+ * the next resync); its partial result is not used. */
+#define DUMP_TIMEOUT_S	2
+
+/* Where msg_cb() applies what it reads. */
+struct watch_ctx {
+	struct iface_set *set;	/* NULL: addresses only (the dump) */
+	struct own_addrs *own;
+};
 
 /* What one RTM_NEWLINK / RTM_DELLINK says about a link. */
 struct link_msg {
@@ -124,14 +137,61 @@ static void apply(struct iface *ifc, const struct link_msg *m)
 	log_change(&o, ifc, "");
 }
 
+/* RTM_NEWADDR / RTM_DELADDR: IFA_LOCAL is the address itself (on a
+ * point-to-point link IFA_ADDRESS is the far end's); IPv6 sends only
+ * IFA_ADDRESS. */
+static void addr_msg(const struct nlmsghdr *nlh, struct own_addrs *own)
+{
+	const struct nlattr *attr, *local = NULL, *address = NULL;
+	const struct ifaddrmsg *ifa;
+	char buf[PMTUD_ADDRSTRLEN];
+	struct pmtud_addr a;
+	unsigned missed = own->missed;
+	size_t len;
+	bool add = nlh->nlmsg_type == RTM_NEWADDR;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return;
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
+		if (mnl_attr_get_type(attr) == IFA_LOCAL)
+			local = attr;
+		else if (mnl_attr_get_type(attr) == IFA_ADDRESS)
+			address = attr;
+	}
+	attr = local ? local : address;
+	len = ifa->ifa_family == AF_INET ? 4 : 16;
+	if (!attr || mnl_attr_get_payload_len(attr) != len)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.family = ifa->ifa_family;
+	memcpy(a.a, mnl_attr_get_payload(attr), len);
+	if (add ? own_addr_add(own, &a, (int)ifa->ifa_index)
+		: own_addr_del(own, &a, (int)ifa->ifa_index))
+		log_msg(LOG_DEBUG, "own address %s %s (ifindex %u)%s",
+			pmtud_addr_str(&a, buf), add ? "added" : "removed",
+			ifa->ifa_index, add ? ": PTBs from it are not relayed" : "");
+	if (own->missed && !missed)
+		log_msg(LOG_WARNING, "more than %d addresses on this host: PTBs "
+			"from %s and later ones are relayed", OWN_ADDR_MAX,
+			pmtud_addr_str(&a, buf));
+}
+
 static int msg_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct iface_set *set = data;
+	const struct watch_ctx *x = data;
+	struct iface_set *set = x->set;
 	const struct ifinfomsg *ifi;
 	struct link_msg m;
 	unsigned i;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+	if (nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR) {
+		addr_msg(nlh, x->own);
+		return MNL_CB_OK;
+	}
+	if (!set || (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK))
 		return MNL_CB_OK;
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return MNL_CB_OK;
@@ -163,17 +223,75 @@ static void resync(struct iface_set *set)
 	}
 }
 
-int iface_watch_open(struct iface_watch *w, char *err, size_t errlen)
+/* Every address of the host, read into a fresh table that replaces
+ * *own only once the dump is complete. Returns 0, or -1 with err. */
+static int dump_addrs(struct own_addrs *own, char *err, size_t errlen)
+{
+	_Alignas(struct nlmsghdr) char buf[WATCH_BUFSIZE];
+	struct own_addrs fresh;
+	struct watch_ctx x = { NULL, &fresh };
+	struct timeval tv = { .tv_sec = DUMP_TIMEOUT_S };
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	uint32_t seq = 1;
+	ssize_t n;
+	int ret = MNL_CB_OK;
+
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		snprintf(err, errlen, "rtnetlink address dump: socket: %s", strerror(errno));
+		if (nl)
+			mnl_socket_close(nl);
+		return -1;
+	}
+	own_addr_clear(&fresh);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		ret = MNL_CB_ERROR;
+	while (ret > MNL_CB_STOP) {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		ret = n < 0 ? MNL_CB_ERROR : mnl_cb_run(buf, (size_t)n, seq,
+							mnl_socket_get_portid(nl), msg_cb, &x);
+	}
+	if (ret < 0)
+		snprintf(err, errlen, "rtnetlink address dump: %s",
+			 errno == EAGAIN ? "no answer" : strerror(errno));
+	mnl_socket_close(nl);
+	if (ret < 0)
+		return -1;
+	*own = fresh;
+	return 0;
+}
+
+int iface_watch_open(struct iface_watch *w, struct own_addrs *own,
+		     char *err, size_t errlen)
 {
 	w->lost = 0;
+	w->own = own;
 	w->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!w->nl) {
 		snprintf(err, errlen, "rtnetlink socket: %s", strerror(errno));
 		w->fd = -1;
 		return -1;
 	}
-	if (mnl_socket_bind(w->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(err, errlen, "rtnetlink: joining RTMGRP_LINK: %s", strerror(errno));
+	/* Join first, dump second: a change in between is queued. */
+	if (mnl_socket_bind(w->nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+			    MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "rtnetlink: joining RTMGRP_LINK and the address "
+			 "groups: %s", strerror(errno));
+		iface_watch_close(w);
+		return -1;
+	}
+	if (dump_addrs(own, err, errlen) < 0) {
 		iface_watch_close(w);
 		return -1;
 	}
@@ -183,7 +301,8 @@ int iface_watch_open(struct iface_watch *w, char *err, size_t errlen)
 
 int iface_watch_receive(struct iface_watch *w, struct iface_set *set)
 {
-	char buf[WATCH_BUFSIZE];
+	char buf[WATCH_BUFSIZE], err[256];
+	struct watch_ctx x = { set, w->own };
 	ssize_t n;
 
 	for (;;) {
@@ -200,12 +319,14 @@ int iface_watch_receive(struct iface_watch *w, struct iface_set *set)
 				return -1;
 			w->lost++;
 			log_msg(LOG_WARNING, "link notifications lost (%s): "
-				"re-reading the interfaces", strerror(errno));
+				"re-reading the interfaces and addresses", strerror(errno));
 			resync(set);
+			if (dump_addrs(w->own, err, sizeof(err)) < 0)
+				log_msg(LOG_WARNING, "%s: keeping the addresses known", err);
 			continue;
 		}
 		/* Notifications: sequence and port 0 (not checked). */
-		if (mnl_cb_run(buf, (size_t)n, 0, 0, msg_cb, set) < 0)
+		if (mnl_cb_run(buf, (size_t)n, 0, 0, msg_cb, &x) < 0)
 			log_msg(LOG_DEBUG, "rtnetlink: malformed message: %s",
 				strerror(errno));
 	}

@@ -76,15 +76,10 @@ queue_field() {
 	in_ns "$NS_A" awk -v q="$QUEUE" -v f="$1" '$1 == q { print $f }' "$QPROC"
 }
 
-# poll SECONDS CMD...: until CMD succeeds.
-poll() {
-	local end=$(( ${EPOCHREALTIME/./} + $1 * 1000000 ))
-	shift
-	until "$@"; do
-		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
-		sleep 0.05
-	done
-}
+# poll SECONDS CMD...: until CMD succeeds (lab_poll of tests/lab/lib.sh).
+# shellcheck source=tests/lab/lib.sh
+. "$TOP_SRCDIR/tests/lab/lib.sh"
+poll() { lab_poll "$@"; }
 
 queue_bound() { [ -n "$(queue_field 1)" ]; }
 queue_unbound() { [ -z "$(queue_field 1)" ]; }

@@ -865,6 +865,8 @@ lab_agent_log()
 #			'ptb_owner_total{family="4",owner="remote"}' (0 if absent)
 #   lab_agent_wait_received NODE N   ask counters until received >= N
 #			(5 s); print the last line, return 1 if short
+#   lab_poll SECONDS CMD...	run CMD every 50 ms until it succeeds;
+#			return 1 if it has not within SECONDS
 #   lab_get_many TIMEOUT_MS FAMILY INDEX [FAMILY INDEX...]
 #			lab_get all the pairs at once; waits for all
 #   lab_get_line FAMILY INDEX	xfer's line of that download
@@ -1049,6 +1051,16 @@ lab_agent_wait_received()
 	done
 	echo "$line"
 	[ "$(lab_counter "$line" received)" -ge "$want" ]
+}
+
+lab_poll()
+{
+	local end=$(( ${EPOCHREALTIME/./} + $1 * 1000000 ))
+	shift
+	until "$@"; do
+		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
+		sleep 0.05
+	done
 }
 
 lab_get_many()
