@@ -15,8 +15,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 asan=${ASAN_BUILD_DIR:-$build-asan}
 jobs=$(nproc 2>/dev/null || echo 2)
-unit="tests/test_classify tests/test_ratelimit tests/test_dedup tests/test_owner tests/test_metrics tests/test_batch_adapt tests/test_fairshare tests/test_peerset tests/test_config.sh"
-vg_unit="tests/test_classify tests/test_ratelimit tests/test_dedup tests/test_owner tests/test_batch_adapt tests/test_fairshare tests/test_peerset"
+unit="tests/test_classify tests/test_ratelimit tests/test_dedup tests/test_owner tests/test_own_addr tests/test_metrics tests/test_batch_adapt tests/test_fairshare tests/test_peerset tests/test_config.sh"
+vg_unit="tests/test_classify tests/test_ratelimit tests/test_dedup tests/test_owner tests/test_own_addr tests/test_batch_adapt tests/test_fairshare tests/test_peerset"
 pass=0 fail=0 skip=0
 
 count() {	# count PASS|FAIL|SKIP what
