@@ -8,18 +8,9 @@
  * address once, none repeated when it is also a peer.
  */
 #include "config.h"
-#include <stdio.h>
 #include <stdlib.h>
 #include "own_addr.h"
-
-static int failures;
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		failures++; \
-	} \
-} while (0)
+#include "unit.h"
 
 static struct own_addrs own;
 static struct pmtud_addr out[2 + OWN_ADDR_MAX];	/* at most 2 peers here */
@@ -105,10 +96,5 @@ int main(void)
 	test_add_del();
 	test_full();
 	test_deny_list();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test_own_addr: all checks passed\n");
-	return 0;
+	return unit_result("test_own_addr");
 }
