@@ -27,8 +27,10 @@ set -u
 # Single quotes: eval expands later. A && B || bail out: intended.
 # shellcheck disable=SC2016,SC2015
 # shellcheck source=tests/lab/lib.sh
-# 2 MB downloads: a rescued flow is still open (not in TIME_WAIT, which
-# has no tcp_info) when the agent checks its path MTU.
+# The downloads hold their connections open (established, with
+# tcp_info) after the last byte until the checks are done: a rescued
+# flow ends within milliseconds, before a busy machine may have run the
+# agent, and then in TIME_WAIT it has no tcp_info to judge a rescue by.
 LAB_BYTES=${LAB_BYTES:-2000000}
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
 
@@ -55,19 +57,44 @@ wait_count()
 	echo "$v"
 }
 
+# held_gets IDX: downloads v4 and v6 with client IDX in the background,
+# each holding its connection after its line until release_gets; wait
+# (bounded by their timeout) until both printed their line.
+HOLD=$LAB_DIR/release
+held_gets()
+{
+	local _
+	rm -f "$HOLD"
+	LAB_GET_HOLD=$HOLD lab_get_many 10000 v4 "$1" v6 "$1" &
+	GETS=$!
+	for _ in $(seq 240); do
+		[ -n "$(lab_get_line v4 "$1" 2>/dev/null)" ] &&
+			[ -n "$(lab_get_line v6 "$1" 2>/dev/null)" ] && return 0
+		sleep 0.05
+	done
+}
+release_gets() { touch "$HOLD"; wait "$GETS"; }
+
 # rescued IDX GOT OWNER VIA WHAT: downloads v4 and v6 with client IDX
 # complete; GOT (which the PTBs reached) counts them "remote", OWNER
-# counts the copy via VIA as "local", and a rescue.
+# counts the copy via VIA as "local", and a rescue (the flows still
+# open).
 rescued()
 {
 	local idx=$1 got=$2 own=$3 via=$4 what=$5 f n remote loc resc
-	lab_get_many 10000 v4 "$idx" v6 "$idx"
+	local -A ok
+	held_gets "$idx"
 	for f in v4 v6; do
 		n=$(fam_n $f)
-		lab_ok "$what: $f download rescued ($(lab_get_line $f "$idx"))" completes $f "$idx"
 		remote=$(wait_count "$got" "ptb_owner_total{family=\"$n\",owner=\"remote\"}" 1)
 		loc=$(wait_count "$own" "copies_received_total{family=\"$n\",via=\"$via\",owner=\"local\"}" 1)
 		resc=$(wait_count "$own" "rescued_total{family=\"$n\"}" 1)
+		ok[$f]="$remote $loc $resc"
+	done
+	release_gets
+	for f in v4 v6; do
+		lab_ok "$what: $f download rescued ($(lab_get_line $f "$idx"))" completes $f "$idx"
+		read -r remote loc resc <<<"${ok[$f]}"
 		lab_ok "$what: $f $got counts the PTB owner=\"remote\" ($remote); $own the $via copy owner=\"local\" ($loc), rescued ($resc)" \
 			eval "[ $remote -ge 1 ] && [ $loc -ge 1 ] && [ $resc -ge 1 ]"
 	done
@@ -133,15 +160,19 @@ lab_set_owner S1 S1 || { echo "Bail out! lab_set_owner S1 S1"; exit 1; }
 owned_run()
 {
 	local idx=$1 want=$2 what=$3 f n loc b4 b6
+	local -A locs
 	shift 3
 	lab_flush
 	lab_ptb_reset
 	agent S1 "$@" && agent S2 || { echo "Bail out! agents ($what)"; exit 1; }
-	lab_get_many 10000 v4 "$idx" v6 "$idx"
+	held_gets "$idx"
 	for f in v4 v6; do
-		n=$(fam_n $f)
+		locs[$f]=$(wait_count S1 "ptb_owner_total{family=\"$(fam_n $f)\",owner=\"local\"}" 1)
+	done
+	release_gets
+	for f in v4 v6; do
+		n=$(fam_n $f) loc=${locs[$f]}
 		lab_ok "$what: $f download completes ($(lab_get_line $f "$idx"))" completes $f "$idx"
-		loc=$(wait_count S1 "ptb_owner_total{family=\"$n\",owner=\"local\"}" 1)
 		lab_ok "$what: $f PTBs reached the owner S1 ($(lab_ptb_count S1 $f)): owner=\"local\" ($loc)" \
 			eval "[ $(lab_ptb_count S1 $f) -ge 1 ] && [ $loc -ge 1 ]"
 	done

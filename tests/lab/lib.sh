@@ -57,7 +57,10 @@
 #   lab_get v4|v6 I TIMEOUT_MS [BYTES [PORT]]   download from the VIP
 #                           with client address I; prints xfer's line
 #                           ("ok N MS" / "stall N MS" / "error ..."),
-#                           returns 0 ok, 1 stall, 2 error
+#                           returns 0 ok, 1 stall, 2 error; with
+#                           LAB_GET_HOLD=FILE set, a completed download
+#                           stays connected after its line until FILE
+#                           exists (at most TIMEOUT_MS from its start)
 #   lab_flush               drop learned PMTUs (route caches), TCP
 #                           metrics, and live connections to the VIP
 #                           ports (ss -K) in every node
@@ -617,7 +620,8 @@ lab_get()
 	v6) src=2001:db8:c::$((10 + idx)) vip=$LAB_VIP6 ;;
 	*) echo "lab: family '$fam'" >&2; return 2 ;;
 	esac
-	lab_exec C "$XFER" get -s "$src" -t "$ms" "$vip" "$port" "$bytes"
+	lab_exec C "$XFER" get -s "$src" -t "$ms" ${LAB_GET_HOLD:+-k "$LAB_GET_HOLD"} \
+		"$vip" "$port" "$bytes"
 }
 
 lab_flush()

@@ -2,12 +2,18 @@
  *
  *   xfer serve ADDR PORT BYTES
  *	Listen on ADDR:PORT (which need not exist yet: IP_FREEBIND) and
- *	send BYTES to every client, then close. One child per connection,
- *	each bounded by an alarm so a black-holed flow cannot linger.
+ *	send BYTES to every client, then shut down its side and close
+ *	once the client has closed: the socket stays a full one (with
+ *	tcp_info) as long as the client holds the connection. One child
+ *	per connection, each bounded by an alarm so a black-holed flow
+ *	cannot linger.
  *
- *   xfer get [-s SRCADDR] [-t TIMEOUT_MS] ADDR PORT BYTES
+ *   xfer get [-s SRCADDR] [-t TIMEOUT_MS] [-k FILE] ADDR PORT BYTES
  *	Connect from SRCADDR (any port) and read until BYTES arrived or
- *	TIMEOUT_MS (default 5000) elapsed since the start. Prints one line:
+ *	TIMEOUT_MS (default 5000) elapsed since the start. With -k, a
+ *	completed download keeps the connection open (established) after
+ *	its line until FILE exists or TIMEOUT_MS elapsed, so whatever
+ *	looks at the flow sees it alive. Prints one line:
  *	  ok BYTES MS		exit 0
  *	  stall RECEIVED MS	exit 1 (timeout: the PMTU black hole)
  *	  error WHAT RECEIVED MS exit 2 (refused, reset, early EOF, ...)
@@ -43,7 +49,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: xfer serve ADDR PORT BYTES\n"
-		"       xfer get [-s SRCADDR] [-t TIMEOUT_MS] ADDR PORT BYTES\n");
+		"       xfer get [-s SRCADDR] [-t TIMEOUT_MS] [-k FILE] ADDR PORT BYTES\n");
 }
 
 static int64_t now_ms(void)
@@ -103,7 +109,8 @@ static int set_int(int fd, int level, int opt, int val, const char *name)
 	return 0;
 }
 
-/* Child side of serve: push the bytes, then a graceful close. */
+/* Child side of serve: push the bytes, then a graceful close once the
+ * client closed (the child's alarm bounds the wait). */
 static int send_all(int fd, unsigned long long bytes)
 {
 	static char buf[XFER_BUF];
@@ -121,7 +128,13 @@ static int send_all(int fd, unsigned long long bytes)
 		}
 		bytes -= (unsigned long long)n;
 	}
-	return shutdown(fd, SHUT_WR);
+	if (shutdown(fd, SHUT_WR) < 0)
+		return -1;
+	/* Clients send nothing: anything read is discarded; 0 is its FIN. */
+	while ((n = recv(fd, buf, sizeof(buf), 0)) != 0)
+		if (n < 0 && errno != EINTR)
+			return -1;
+	return 0;
 }
 
 static int serve(int argc, char **argv)
@@ -242,8 +255,23 @@ static void close_reset(int fd)
 	close(fd);
 }
 
+/* Hold the connection until path exists or the deadline passed. */
+static void hold(int fd, const char *path, int64_t deadline)
+{
+	char c;
+
+	while (access(path, F_OK) < 0 && now_ms() < deadline) {
+		/* The server's FIN (0) is expected; a reset ends the wait. */
+		if (recv(fd, &c, 1, MSG_DONTWAIT) < 0 && errno != EAGAIN &&
+		    errno != EINTR)
+			return;
+		poll(NULL, 0, 10);
+	}
+}
+
 static int report(int fd, const char *what, unsigned long long got,
-		  int64_t start, int code)
+		  int64_t start, int code, const char *hold_path,
+		  int64_t deadline)
 {
 	long long ms = (long long)(now_ms() - start);
 
@@ -253,11 +281,15 @@ static int report(int fd, const char *what, unsigned long long got,
 		printf("stall %llu %lld\n", got, ms);
 	else
 		printf("error %s %llu %lld\n", what, got, ms);
+	if (fflush(stdout) != 0)
+		code = EX_ERR;
+	if (code == EX_OK && hold_path)
+		hold(fd, hold_path, deadline);
 	if (code == EX_OK)
 		close(fd);
 	else
 		close_reset(fd);
-	return fflush(stdout) == 0 ? code : EX_ERR;
+	return code;
 }
 
 static int get(int argc, char **argv)
@@ -265,16 +297,19 @@ static int get(int argc, char **argv)
 	struct sockaddr_storage dst, src;
 	unsigned long long bytes, timeout = 5000, got = 0;
 	socklen_t dlen, slen;
-	const char *srcaddr = NULL;
+	const char *srcaddr = NULL, *hold_path = NULL;
 	static char buf[XFER_BUF];
 	int64_t start, deadline;
 	ssize_t n;
 	int fd, opt, rc;
 
-	while ((opt = getopt(argc, argv, "+s:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "+s:t:k:")) != -1) {
 		switch (opt) {
 		case 's':
 			srcaddr = optarg;
+			break;
+		case 'k':
+			hold_path = optarg;
 			break;
 		case 't':
 			if (parse_u64(optarg, XFER_MAX_TIMEOUT_MS, &timeout) < 0 ||
@@ -314,35 +349,35 @@ static int get(int argc, char **argv)
 	}
 	if (srcaddr && bind(fd, (struct sockaddr *)&src, slen) < 0) {
 		fprintf(stderr, "xfer: bind %s: %s\n", srcaddr, strerror(errno));
-		return report(fd, "bind", 0, start, EX_ERR);
+		return report(fd, "bind", 0, start, EX_ERR, hold_path, deadline);
 	}
 	rc = connect_by(fd, &dst, dlen, deadline);
 	if (rc < 0) {
 		fprintf(stderr, "xfer: connect: %s\n", strerror(errno));
-		return report(fd, "connect", 0, start, EX_ERR);
+		return report(fd, "connect", 0, start, EX_ERR, hold_path, deadline);
 	}
 	if (rc == 0)
-		return report(fd, "connect-timeout", 0, start, EX_ERR);
+		return report(fd, "connect-timeout", 0, start, EX_ERR, hold_path, deadline);
 	while (got < bytes) {
 		rc = wait_fd(fd, POLLIN, deadline);
 		if (rc == 0)
-			return report(fd, "", got, start, EX_STALL);
+			return report(fd, "", got, start, EX_STALL, hold_path, deadline);
 		if (rc < 0) {
 			perror("xfer: poll");
-			return report(fd, "poll", got, start, EX_ERR);
+			return report(fd, "poll", got, start, EX_ERR, hold_path, deadline);
 		}
 		n = recv(fd, buf, sizeof(buf), 0);
 		if (n == 0)
-			return report(fd, "eof", got, start, EX_ERR);
+			return report(fd, "eof", got, start, EX_ERR, hold_path, deadline);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			fprintf(stderr, "xfer: recv: %s\n", strerror(errno));
-			return report(fd, "recv", got, start, EX_ERR);
+			return report(fd, "recv", got, start, EX_ERR, hold_path, deadline);
 		}
 		got += (unsigned long long)n;
 	}
-	return report(fd, "", got, start, EX_OK);
+	return report(fd, "", got, start, EX_OK, hold_path, deadline);
 }
 
 int main(int argc, char **argv)
