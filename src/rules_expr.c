@@ -303,15 +303,37 @@ const char *const rules_kind_names[] = { "", " pre-limit (source)",
 					       " pre-limit (all)", " copies (peers)",
 					       " copies (broadcast)" };
 
-/* Pre-limit rates, whole packets per second (nft's unit). */
-static uint64_t pre_src_rate(const struct pmtud_conf *c)
+/* Pre-limit rates and bursts, whole packets (nft's unit), rounded up
+ * and clamped to what the kernel's limit accepts without overflow:
+ * rate 1 to 1e9 per second (it divides one second in ns by the rate
+ * and multiplies by the burst), burst 1 to 2^32 - 1 (0 would select
+ * its default). The comparisons also catch NaN: no conversion of an
+ * out-of-range double, whatever the configuration holds. */
+#define PRE_RATE_MAX	1e9
+#define PRE_BURST_MAX	4294967295.0
+
+static uint64_t clamp_up(double v, double max)
 {
-	return (uint64_t)(PRE_SRC_FACTOR * c->iface_rate + 0.999);
+	uint64_t n;
+
+	if (!(v > 1))
+		return 1;
+	if (v >= max)
+		return (uint64_t)max;
+	n = (uint64_t)v;		/* defined: 1 < v < max <= 2^32 */
+	return n + ((double)n < v);
 }
 
-static uint32_t pre_src_burst(const struct pmtud_conf *c)
+void rules_pre_source(const struct pmtud_conf *c, uint64_t *rate,
+		      uint32_t *burst)
 {
-	return (uint32_t)(PRE_SRC_FACTOR * c->iface_burst + 0.999);
+	*rate = (uint64_t)clamp_up(PRE_SRC_FACTOR * c->iface_rate, PRE_RATE_MAX);
+	*burst = (uint32_t)clamp_up(PRE_SRC_FACTOR * c->iface_burst, PRE_BURST_MAX);
+}
+
+uint32_t rules_pre_all(const struct pmtud_conf *c)
+{
+	return (uint32_t)clamp_up(c->prelimit_rate, PRE_RATE_MAX);
 }
 
 /* Copies logged per second and rule: what the owner lookups can take. */
@@ -365,6 +387,8 @@ static int expr_pre_source(struct nftnl_rule *rule, const struct pmtud_conf *c,
 			   const struct icmp_match *m, uint32_t set_id)
 {
 	struct nftnl_expr *e, *lim;
+	uint64_t rate;
+	uint32_t burst;
 
 	if (expr_payload(rule, NFT_PAYLOAD_NETWORK_HEADER, m->saddr_off,
 			 m->addr_len) < 0)
@@ -372,7 +396,8 @@ static int expr_pre_source(struct nftnl_rule *rule, const struct pmtud_conf *c,
 	e = nftnl_expr_alloc("dynset");
 	if (!e)
 		return -1;
-	lim = limit_over(pre_src_rate(c), pre_src_burst(c));
+	rules_pre_source(c, &rate, &burst);
+	lim = limit_over(rate, burst);
 	if (!lim || nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, m->pre_set) < 0) {
 		if (lim)
 			nftnl_expr_free(lim);
@@ -389,7 +414,7 @@ static int expr_pre_source(struct nftnl_rule *rule, const struct pmtud_conf *c,
 
 static int expr_pre_all(struct nftnl_rule *rule, const struct pmtud_conf *c)
 {
-	struct nftnl_expr *e = limit_over(c->prelimit_rate, c->prelimit_rate);
+	struct nftnl_expr *e = limit_over(rules_pre_all(c), rules_pre_all(c));
 
 	if (!e)
 		return -1;

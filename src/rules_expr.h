@@ -90,6 +90,13 @@ void rules_ifname_key(char key[IFNAMSIZ], const char *name);
 /* How many peers of that address family c lists. */
 unsigned rules_n_peers(const struct pmtud_conf *c, uint8_t family);
 
+/* The pre-limit's values: per source (rate/s, burst) and per family
+ * (rate/s = burst), in whole packets, defined for any configuration
+ * (rounded up, clamped to what the kernel accepts). */
+void rules_pre_source(const struct pmtud_conf *c, uint64_t *rate,
+		      uint32_t *burst);
+uint32_t rules_pre_all(const struct pmtud_conf *c);
+
 /* The expressions of one rule. set_id: the family's (1, 2); iface_set:
  * this rule's interface set (used with two interfaces or more). */
 int rules_build(struct nftnl_rule *rule, const struct pmtud_conf *c,
