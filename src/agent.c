@@ -1080,7 +1080,7 @@ static int stage(struct agent *a, const struct pmtud_conf *n, struct staged *st,
 		if (peer_fwd_open(&st->peers, n, ratelimit_now(), err, errlen) != 0)
 			return -1;
 	}
-	if (n->install_rules && rules_replace(&a->rules, n, err, errlen) < 0)
+	if (n->install_rules && rules_update(&a->rules, a->conf, n, err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -1225,9 +1225,12 @@ static void log_started(const struct agent *a)
 
 static void teardown(struct agent *a)
 {
-	/* Input first: the kernel drops every packet still queued to
-	 * NFQUEUE when a hook goes away (our table's chain), so the input
-	 * accepts them before; once unbound, "bypass" lets new ones pass. */
+	/* NFQUEUE loses nothing avoidable: the rules go first (table and
+	 * hook stay), so nothing new is queued; the input then accepts what
+	 * it holds and unbinds; only then does the table, with its hook,
+	 * go: unregistering a hook drops every packet still queued in the
+	 * namespace, and none of ours is left. See pmtud-nf(8). */
+	rules_quiesce(&a->rules);
 	input_close(&a->input);
 	rules_remove(&a->rules);
 	forward_close(&a->fwd);

@@ -8,6 +8,13 @@
  * flag mask); the batch is then sent again without it: r->owner is
  * false, rules_remove() must run, and a table left by a crash is
  * replaced at the next start like any table without a live owner.
+ *
+ * Reload (rules_update): one batch that flushes the chain's rules and
+ * adds the new ones, never re-creating table or chain. Unregistering a
+ * hook (deleting a base chain) makes the kernel drop every packet then
+ * queued in the namespace, ours and other programs'; a kept chain keeps
+ * its hook. Shutdown (rules_quiesce, then rules_remove) empties the
+ * chain before the input drains and closes, and removes the table last.
  */
 #include "config.h"
 #include <errno.h>
@@ -26,6 +33,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -48,12 +56,39 @@
 /* A batch holds at most: delete table, table, chain, two pre-limit
  * sets, and per family five rules (pre-limits, capture, copies from
  * peers and broadcasts), each with its interface set and elements, two
- * with a peer set and elements: 45 messages. With 64 interfaces and 64
+ * with a peer set and elements: 45 messages; a reload's batch holds
+ * fewer (flush, set changes and the rules). With 64 interfaces and 64
  * peers it stays under 48 KiB. mnl batches need twice their limit in
  * buffer. */
 #define BATCH_LIMIT	65536
 #define BATCH_MAXMSG	48
 #define NL_TIMEOUT_S	5		/* an answer that never comes */
+#define BATCH_UNANSWERED (-2)		/* batch_send(): see there */
+
+/* At most five rules per family: two pre-limits, the capture, two
+ * for copies (see chain_layout()). */
+#define RULES_MAX	(5 * RULES_N_MATCHES)
+
+/* A rule's place in the chain: its family (rules_matches) and kind. */
+struct slot {
+	unsigned m;
+	enum rule_kind kind;
+};
+
+/* The chain as the kernel lists it: its rules, in order. */
+struct chain_dump {
+	unsigned n;		/* rules listed (the first RULES_MAX kept) */
+	bool bad;		/* a rule that would not parse */
+	uint64_t max_handle;
+	uint64_t handle[RULES_MAX];
+	uint64_t packets[RULES_MAX], bytes[RULES_MAX];
+};
+
+/* Counter values a reload carries into the new rules, by slot. */
+struct carry {
+	uint64_t packets[RULES_N_MATCHES][RULE_COPY_BCAST + 1];
+	uint64_t bytes[RULES_N_MATCHES][RULE_COPY_BCAST + 1];
+};
 
 struct batch {
 	struct mnl_nlmsg_batch *b;
@@ -124,8 +159,9 @@ static int nl_open(struct rules *r, char *err, size_t errlen)
 	return 0;
 }
 
-/* Read answers until requests lo..hi (all sent with NLM_F_ACK) are
- * acked, or one of them, or the batch header begin_seq, fails. Data
+/* Read answers until requests lo..hi (all sent with NLM_F_ACK, or
+ * dumps: NLMSG_DONE) are acked, or one of them, or the batch header
+ * begin_seq, fails. Data
  * messages in that range go to cb. Stale answers are skipped by seq.
  * Returns 0, or -1 with errno set and the failing seq in *fail_seq
  * (0 when nothing answered). */
@@ -152,6 +188,10 @@ static int nl_wait(struct rules *r, uint32_t begin_seq, uint32_t lo, uint32_t hi
 			bool ours = seq >= lo && seq <= hi;
 			const struct nlmsgerr *e;
 
+			if (nlh->nlmsg_type == NLMSG_DONE) {	/* a dump's end */
+				pending -= ours;
+				continue;
+			}
 			if (nlh->nlmsg_type != NLMSG_ERROR) {
 				if (ours && cb && cb(nlh, data) < MNL_CB_OK) {
 					*fail_seq = seq;
@@ -292,7 +332,9 @@ static struct nlmsghdr *batch_msg(struct batch *bt, struct rules *r,
 }
 
 /* Send the batch and wait for every ACK. On failure errno is set and
- * *fail_idx is the failing message (-1: the batch as a whole). */
+ * *fail_idx is the failing message (-1: the batch as a whole, not
+ * committed; BATCH_UNANSWERED: sent, then no answer blamed anything
+ * and not all came: committed or not, only a read-back can tell). */
 static int batch_send(struct batch *bt, struct rules *r, int *fail_idx)
 {
 	uint32_t fail = 0;
@@ -311,6 +353,8 @@ static int batch_send(struct batch *bt, struct rules *r, int *fail_idx)
 		    NULL, NULL, &fail) < 0) {
 		if (fail >= bt->first_seq && fail - bt->first_seq < bt->n)
 			*fail_idx = (int)(fail - bt->first_seq);
+		else if (fail == 0)
+			*fail_idx = BATCH_UNANSWERED;
 		return -1;
 	}
 	return 0;
@@ -550,11 +594,40 @@ static int put_peer_set(struct batch *bt, struct rules *r,
 	return 0;
 }
 
-static int put_rule(struct batch *bt, struct rules *r,
-		    const struct pmtud_conf *c, const struct icmp_match *m,
-		    enum rule_kind kind, uint32_t set_id)
+/* The rule's counter expression (each rule has one), or NULL. */
+static struct nftnl_expr *rule_counter(struct nftnl_rule *rule)
 {
-	uint32_t iface_set = set_id + 4 * (uint32_t)kind;
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(rule);
+	struct nftnl_expr *e = NULL;
+
+	while (it && (e = nftnl_expr_iter_next(it)) &&
+	       strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") != 0)
+		;
+	if (it)
+		nftnl_expr_iter_destroy(it);
+	return e;
+}
+
+/* A counter starting at a value: nft_counter takes initial packets
+ * and bytes, as nft -f does for "counter packets N bytes M". Without
+ * memory for the iterator the count restarts: no harm to packets. */
+static void rule_counter_start(struct nftnl_rule *rule, uint64_t packets,
+			       uint64_t bytes)
+{
+	struct nftnl_expr *e = packets || bytes ? rule_counter(rule) : NULL;
+
+	if (e) {
+		nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, packets);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, bytes);
+	}
+}
+
+static int put_rule(struct batch *bt, struct rules *r,
+		    const struct pmtud_conf *c, const struct slot *sl,
+		    const struct carry *cy)
+{
+	const struct icmp_match *m = &rules_matches[sl->m];
+	uint32_t set_id = sl->m + 1, iface_set = set_id + 4 * (uint32_t)sl->kind;
 	struct nftnl_rule *rule;
 	struct nlmsghdr *nlh;
 
@@ -562,86 +635,228 @@ static int put_rule(struct batch *bt, struct rules *r,
 		return -1;
 	/* With names, one named set per family, made with the capture
 	 * rule (first in the batch); the copy rule names it too. */
-	if ((c->n_peer_names ? kind == RULE_CAPTURE
-			     : (kind == RULE_CAPTURE || kind == RULE_COPY_PEER) &&
+	if ((c->n_peer_names ? sl->kind == RULE_CAPTURE
+			     : (sl->kind == RULE_CAPTURE || sl->kind == RULE_COPY_PEER) &&
 			       rules_n_peers(c, m->family) > 1) &&
-	    put_peer_set(bt, r, c, m, rules_peer_set_id(kind, set_id)) < 0)
+	    put_peer_set(bt, r, c, m, rules_peer_set_id(sl->kind, set_id)) < 0)
 		return -1;
 	rule = nftnl_rule_alloc();
 	if (!rule)
 		return -1;
 	if (nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, r->table) < 0 ||
 	    nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, RULES_CHAIN) < 0 ||
-	    rules_build(rule, c, m, kind, set_id, iface_set, r->xt_queue) < 0) {
+	    rules_build(rule, c, m, sl->kind, set_id, iface_set, r->xt_queue) < 0) {
 		nftnl_rule_free(rule);
 		return -1;
 	}
+	if (cy)
+		rule_counter_start(rule, cy->packets[sl->m][sl->kind],
+				   cy->bytes[sl->m][sl->kind]);
 	nlh = batch_msg(bt, r, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
 			"add %s%s rule to chain inet %s %s", m->name,
-			rules_kind_names[kind], r->table, RULES_CHAIN);
+			rules_kind_names[sl->kind], r->table, RULES_CHAIN);
 	nftnl_rule_nlmsg_build_payload(nlh, rule);
 	nftnl_rule_free(rule);
 	batch_next(bt);
 	return 0;
 }
 
-/* The copies other agents send us, for the owner lookup: NFLOG input
- * only (a queued copy would wait for a verdict for nothing). */
-static int put_copy_rules(struct batch *bt, struct rules *r,
-			  const struct pmtud_conf *c, const struct icmp_match *m,
-			  uint32_t set_id)
+/* The chain's rules for c, in order: per family the two pre-limits
+ * (with "prelimit"), the capture rule, then with the NFLOG input the
+ * rules that log copies other agents send us, for the owner lookup
+ * (from peers, if any; broadcast): a queued copy would wait for a
+ * verdict for nothing. Returns how many. */
+static unsigned chain_layout(const struct pmtud_conf *c, struct slot sl[RULES_MAX])
 {
-	if (c->input != INPUT_NFLOG)
-		return 0;
-	if ((c->n_peer_names || rules_n_peers(c, m->family)) &&
-	    put_rule(bt, r, c, m, RULE_COPY_PEER, set_id) < 0)
-		return -1;
-	return put_rule(bt, r, c, m, RULE_COPY_BCAST, set_id);
+	unsigned i, n = 0;
+
+	for (i = 0; i < RULES_N_MATCHES; i++) {
+		if (c->prelimit) {
+			sl[n++] = (struct slot){ i, RULE_PRE_SOURCE };
+			sl[n++] = (struct slot){ i, RULE_PRE_ALL };
+		}
+		sl[n++] = (struct slot){ i, RULE_CAPTURE };
+		if (c->input != INPUT_NFLOG)
+			continue;
+		if (c->n_peer_names || rules_n_peers(c, rules_matches[i].family))
+			sl[n++] = (struct slot){ i, RULE_COPY_PEER };
+		sl[n++] = (struct slot){ i, RULE_COPY_BCAST };
+	}
+	return n;
 }
 
-/* One atomic batch: [delete old table], table, chain, sets and rules.
- * Returns 0, or -1 with errno, *fail_idx and what naming the message. */
-static int install_batch(struct rules *r, const struct pmtud_conf *c,
-			 bool replace, int *fail_idx, char *what, size_t whatlen)
+/* The rules of c with their anonymous sets; counters from cy (NULL:
+ * from 0). The pre-limit sets must exist or come earlier in the batch. */
+static int put_rules(struct batch *bt, struct rules *r,
+		     const struct pmtud_conf *c, const struct carry *cy)
+{
+	struct slot sl[RULES_MAX];
+	unsigned i, n = chain_layout(c, sl);
+
+	for (i = 0; i < n; i++)
+		if (put_rule(bt, r, c, &sl[i], cy) < 0)
+			return -1;
+	return 0;
+}
+
+static int put_pre_sets(struct batch *bt, struct rules *r)
+{
+	unsigned i;
+
+	for (i = 0; i < RULES_N_MATCHES; i++)
+		if (put_pre_set(bt, r, &rules_matches[i], PRE_SET_ID_BASE + i + 1) < 0)
+			return -1;
+	return 0;
+}
+
+/* Delete the chain's rules, keep the chain: its hook stays registered
+ * (unregistering one drops every packet queued in the namespace), and
+ * the anonymous sets go with the rules bound to them. */
+static int put_flush(struct batch *bt, struct rules *r)
+{
+	struct nftnl_rule *rule = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!rule)
+		return -1;
+	if (nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, r->table) < 0 ||
+	    nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, RULES_CHAIN) < 0) {
+		nftnl_rule_free(rule);
+		return -1;
+	}
+	nlh = batch_msg(bt, r, NFT_MSG_DELRULE, 0, "flush chain inet %s %s",
+			r->table, RULES_CHAIN);
+	nftnl_rule_nlmsg_build_payload(nlh, rule);
+	nftnl_rule_free(rule);
+	batch_next(bt);
+	return 0;
+}
+
+/* The pre-limit sets: type NFT_MSG_DELSET deletes them, NFT_MSG_DELSETELEM
+ * without elements empties them (a new per-source rate must not meet
+ * limits the kernel keeps with the old one in every element). */
+static int put_pre_sets_op(struct batch *bt, struct rules *r, uint16_t type)
+{
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	unsigned i;
+
+	for (i = 0; i < RULES_N_MATCHES; i++) {
+		s = nftnl_set_alloc();
+		if (!s)
+			return -1;
+		if (nftnl_set_set_str(s, NFTNL_SET_TABLE, r->table) < 0 ||
+		    nftnl_set_set_str(s, NFTNL_SET_NAME, rules_matches[i].pre_set) < 0) {
+			nftnl_set_free(s);
+			return -1;
+		}
+		nlh = batch_msg(bt, r, type, 0, "%s set %s",
+				type == NFT_MSG_DELSET ? "delete" : "flush",
+				rules_matches[i].pre_set);
+		if (type == NFT_MSG_DELSET)
+			nftnl_set_nlmsg_build_payload(nlh, s);
+		else
+			nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+		batch_next(bt);
+	}
+	return 0;
+}
+
+static bool pre_source_changed(const struct pmtud_conf *o,
+			       const struct pmtud_conf *n)
+{
+	uint64_t ro, rn;
+	uint32_t bo, bn;
+
+	rules_pre_source(o, &ro, &bo);
+	rules_pre_source(n, &rn, &bn);
+	return ro != rn || bo != bn;
+}
+
+/* The batches, as one builder each: false when out of memory. */
+struct batch_job {
+	const struct pmtud_conf *o, *n;	/* o: the installed (update only) */
+	const struct carry *cy;
+	bool replace;			/* install: delete the old table */
+};
+
+static bool build_install(struct batch *bt, struct rules *r,
+			  const struct batch_job *j)
+{
+	return !(j->replace && put_table(bt, r, NFT_MSG_DELTABLE, false) < 0) &&
+	       put_table(bt, r, NFT_MSG_NEWTABLE, r->owner) == 0 &&
+	       put_chain(bt, r) == 0 &&
+	       !(j->n->prelimit && put_pre_sets(bt, r) < 0) &&
+	       put_rules(bt, r, j->n, NULL) == 0;
+}
+
+/* Reload in place: table and chain untouched; new pre-limit sets
+ * first (the rules name them), the old rules out, the new ones in, then
+ * what no rule names any more. Pre-limit sets kept keep their sources
+ * (emptied only when the per-source rate or burst changes). */
+static bool build_update(struct batch *bt, struct rules *r,
+			 const struct batch_job *j)
+{
+	const struct pmtud_conf *o = j->o, *n = j->n;
+
+	return !(n->prelimit && !o->prelimit && put_pre_sets(bt, r) < 0) &&
+	       put_flush(bt, r) == 0 &&
+	       !(n->prelimit && o->prelimit && pre_source_changed(o, n) &&
+		 put_pre_sets_op(bt, r, NFT_MSG_DELSETELEM) < 0) &&
+	       put_rules(bt, r, n, j->cy) == 0 &&
+	       !(o->prelimit && !n->prelimit &&
+		 put_pre_sets_op(bt, r, NFT_MSG_DELSET) < 0);
+}
+
+static bool build_flush(struct batch *bt, struct rules *r,
+			const struct batch_job *j)
+{
+	(void)j;
+	return put_flush(bt, r) == 0;
+}
+
+typedef bool (*batch_builder)(struct batch *, struct rules *,
+			      const struct batch_job *);
+
+/* Build and send one atomic batch. Returns 0, or -1 with errno,
+ * *fail_idx (see batch_send) and what naming the message. */
+static int run_batch(struct rules *r, batch_builder build,
+		     const struct batch_job *j, const char *action,
+		     int *fail_idx, char *what, size_t whatlen)
 {
 	char buf[2 * BATCH_LIMIT] __attribute__((aligned(4)));
 	struct batch bt;
-	unsigned i;
 	int ret;
 
+	*fail_idx = -1;
 	if (batch_start(&bt, buf, r) < 0) {
-		*fail_idx = -1;
 		snprintf(what, whatlen, "build the batch");
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((replace && put_table(&bt, r, NFT_MSG_DELTABLE, false) < 0) ||
-	    put_table(&bt, r, NFT_MSG_NEWTABLE, r->owner) < 0 ||
-	    put_chain(&bt, r) < 0)
-		goto nomem;
-	for (i = 0; i < RULES_N_MATCHES; i++)
-		if (c->prelimit && put_pre_set(&bt, r, &rules_matches[i],
-					       PRE_SET_ID_BASE + i + 1) < 0)
-			goto nomem;
-	for (i = 0; i < RULES_N_MATCHES; i++)
-		if ((c->prelimit &&
-		     (put_rule(&bt, r, c, &rules_matches[i], RULE_PRE_SOURCE, i + 1) < 0 ||
-		      put_rule(&bt, r, c, &rules_matches[i], RULE_PRE_ALL, i + 1) < 0)) ||
-		    put_rule(&bt, r, c, &rules_matches[i], RULE_CAPTURE, i + 1) < 0 ||
-		    put_copy_rules(&bt, r, c, &rules_matches[i], i + 1) < 0)
-			goto nomem;
+	if (!build(&bt, r, j)) {
+		mnl_nlmsg_batch_stop(bt.b);
+		snprintf(what, whatlen, "build the batch");
+		errno = ENOMEM;
+		return -1;
+	}
 	ret = batch_send(&bt, r, fail_idx);
 	if (ret < 0)
 		snprintf(what, whatlen, "%s", *fail_idx >= 0 ?
-			 bt.what[*fail_idx] : "install the table");
+			 bt.what[*fail_idx] : action);
 	mnl_nlmsg_batch_stop(bt.b);
 	return ret;
-nomem:
-	mnl_nlmsg_batch_stop(bt.b);
-	*fail_idx = -1;
-	snprintf(what, whatlen, "build the batch");
-	errno = ENOMEM;
-	return -1;
+}
+
+/* [delete old table], table, chain, sets and rules. */
+static int install_batch(struct rules *r, const struct pmtud_conf *c,
+			 bool replace, int *fail_idx, char *what, size_t whatlen)
+{
+	const struct batch_job j = { .n = c, .replace = replace };
+
+	return run_batch(r, build_install, &j, "install the table", fail_idx,
+			 what, whatlen);
 }
 
 static void install_error(int fail_idx, const char *what, char *err,
@@ -737,29 +952,168 @@ fail:
 	return -1;
 }
 
-/* Reload: delete and re-add in one batch. The kernel swaps rulesets at
- * commit, so packets see the old rules until the new ones apply, never
- * neither. Same socket: an owned table is re-created owned by r->nl.
- * A table someone deleted meanwhile (fallback mode only) is added. */
-int rules_replace(struct rules *r, const struct pmtud_conf *c,
-		  char *err, size_t errlen)
+/* One rule of a chain dump: its handle and counter. */
+static int chain_rule_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct chain_dump *d = data;
+	struct nftnl_rule *rule;
+	struct nftnl_expr *e;
+	unsigned i = d->n;
+
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWRULE)
+		return MNL_CB_OK;
+	rule = nftnl_rule_alloc();
+	if (!rule)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, rule) < 0) {
+		d->bad = true;
+		nftnl_rule_free(rule);
+		return MNL_CB_OK;
+	}
+	d->n++;
+	if (i < RULES_MAX) {
+		d->handle[i] = nftnl_rule_get_u64(rule, NFTNL_RULE_HANDLE);
+		e = rule_counter(rule);
+		if (e) {
+			d->packets[i] = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+			d->bytes[i] = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+		}
+		if (d->handle[i] > d->max_handle)
+			d->max_handle = d->handle[i];
+	}
+	nftnl_rule_free(rule);
+	return MNL_CB_OK;
+}
+
+/* Read our chain's rules back (a dump: no table, no rules). */
+static int chain_read(struct rules *r, struct chain_dump *d)
+{
+	char buf[512] __attribute__((aligned(4)));
+	struct nftnl_rule *rule = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+	uint32_t seq = ++r->seq, fail;
+
+	memset(d, 0, sizeof(*d));
+	if (!rule) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, r->table) < 0 ||
+	    nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, RULES_CHAIN) < 0) {
+		nftnl_rule_free(rule);
+		errno = ENOMEM;
+		return -1;
+	}
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
+				    NLM_F_DUMP, seq);
+	nftnl_rule_nlmsg_build_payload(nlh, rule);
+	nftnl_rule_free(rule);
+	if (mnl_socket_sendto(r->nl, nlh, nlh->nlmsg_len) < 0 ||
+	    nl_wait(r, 0, seq, seq, chain_rule_cb, d, &fail) < 0)
+		return -1;
+	return 0;
+}
+
+/* The counters of the installed rules (layout of o), by slot: a reload
+ * carries them into the new rules. Packets counted between this read
+ * and the commit are not carried. Anything unexpected: from 0. */
+static void carry_counters(struct carry *cy, const struct pmtud_conf *o,
+			   const struct chain_dump *d)
+{
+	struct slot sl[RULES_MAX];
+	unsigned i, n = chain_layout(o, sl);
+
+	memset(cy, 0, sizeof(*cy));
+	if (d->bad || d->n != n)
+		return;
+	for (i = 0; i < n; i++) {
+		cy->packets[sl[i].m][sl[i].kind] = d->packets[i];
+		cy->bytes[sl[i].m][sl[i].kind] = d->bytes[i];
+	}
+}
+
+/* A batch sent but not fully answered (ACK timeout, ENOBUFS): the
+ * kernel committed all of it or nothing. Every rule a commit adds
+ * gets a handle above all earlier ones of the table, and the chain only
+ * holds our rules, so the chain read back tells which ruleset is in.
+ * Returns 0 if ours is, -1 (errno kept) if the old one still is, -1
+ * with EPROTO if neither can be recognised. */
+static int settle(struct rules *r, const struct pmtud_conf *n,
+		  const struct chain_dump *before, int errnum)
+{
+	struct chain_dump now;
+	struct slot sl[RULES_MAX];
+	unsigned i, want = chain_layout(n, sl);
+	bool fresh = true, same;
+
+	if (chain_read(r, &now) < 0) {
+		log_msg(LOG_ERR, "nftables: reload batch unanswered (%s), and "
+			"table inet %s cannot be read back: %s", strerror(errnum),
+			r->table, strerror(errno));
+		errno = EPROTO;
+		return -1;
+	}
+	same = !now.bad && now.n == before->n;
+	for (i = 0; i < now.n && i < RULES_MAX; i++) {
+		fresh = fresh && now.handle[i] > before->max_handle;
+		same = same && now.handle[i] == before->handle[i];
+	}
+	if (!now.bad && now.n == want && fresh) {
+		log_msg(LOG_WARNING, "nftables: reload batch unanswered (%s): "
+			"table inet %s read back holds the new rules: applied",
+			strerror(errnum), r->table);
+		return 0;
+	}
+	if (same) {
+		log_msg(LOG_WARNING, "nftables: reload batch unanswered (%s): "
+			"table inet %s read back holds the old rules: not applied",
+			strerror(errnum), r->table);
+		errno = errnum;
+		return -1;
+	}
+	log_msg(LOG_ERR, "nftables: reload batch unanswered (%s): table inet "
+		"%s read back holds neither the old nor the new rules (%u rules)",
+		strerror(errnum), r->table, now.n);
+	errno = EPROTO;
+	return -1;
+}
+
+/* Reload in place, in one atomic batch on r->nl (see build_update): the
+ * table, its owner, its chain and hook, the pre-limit sets stay; the
+ * counters carry over. A table someone deleted meanwhile (fallback mode
+ * only: nobody else may touch an owned one) is added afresh. */
+int rules_update(struct rules *r, const struct pmtud_conf *o,
+		 const struct pmtud_conf *n, char *err, size_t errlen)
+{
+	struct carry cy;
+	const struct batch_job j = { .o = o, .n = n, .cy = &cy };
+	struct chain_dump before;
 	char what[96];
 	int fail_idx, ret;
 
-	if (!r->nl || !r->installed || strcmp(c->table, r->table) != 0) {
+	if (!r->nl || !r->installed || strcmp(n->table, r->table) != 0) {
 		set_err(err, errlen, "nftables: table inet %s is not installed by "
-			"this process", c->table);
+			"this process", n->table);
 		return -1;
 	}
-	if (c->n_ifaces == 0 || c->n_ifaces > PMTUD_MAX_IFACES) {
+	if (n->n_ifaces == 0 || n->n_ifaces > PMTUD_MAX_IFACES) {
 		set_err(err, errlen, "nftables: %u interfaces, expected 1 to %d",
-			c->n_ifaces, PMTUD_MAX_IFACES);
+			n->n_ifaces, PMTUD_MAX_IFACES);
 		return -1;
 	}
-	ret = install_batch(r, c, true, &fail_idx, what, sizeof(what));
-	if (ret < 0 && fail_idx == 0 && errno == ENOENT && !r->owner)
-		ret = install_batch(r, c, false, &fail_idx, what, sizeof(what));
+	if (chain_read(r, &before) < 0) {
+		set_err(err, errlen, "nftables: cannot read table inet %s: %s%s",
+			r->table, strerror(errno), errno_hint(errno));
+		return -1;
+	}
+	carry_counters(&cy, o, &before);
+	ret = run_batch(r, build_update, &j, "update the table", &fail_idx,
+			what, sizeof(what));
+	if (ret < 0 && fail_idx == BATCH_UNANSWERED)
+		ret = settle(r, n, &before, errno);
+	if (ret < 0 && fail_idx >= 0 && errno == ENOENT && before.n == 0 &&
+	    !r->owner)
+		ret = install_batch(r, n, false, &fail_idx, what, sizeof(what));
 	if (ret < 0) {
 		install_error(fail_idx, what, err, errlen);
 		return -1;
@@ -853,6 +1207,19 @@ out:
 	mnl_nlmsg_batch_stop(bt.b);
 	free(buf);
 	return ret;
+}
+
+/* Shutdown, first step: the rules go, table and hook stay. */
+void rules_quiesce(struct rules *r)
+{
+	char what[96];
+	int fail_idx;
+
+	if (r->nl && r->installed &&
+	    run_batch(r, build_flush, NULL, "flush the chain", &fail_idx,
+		      what, sizeof(what)) < 0 && errno != ENOENT)
+		log_msg(LOG_WARNING, "nftables: cannot %s: %s", what,
+			strerror(errno));
 }
 
 static int remove_batch(struct rules *r)

@@ -44,11 +44,19 @@ struct rules {
 
 int rules_install(struct rules *r, const struct pmtud_conf *c,
 		  char *err, size_t errlen);
-/* Reload: replace the installed table by the one c describes (same
- * name), in one atomic batch on r->nl: no moment without the rules,
- * ownership kept. On error (err filled) the old table stays as it was. */
-int rules_replace(struct rules *r, const struct pmtud_conf *c,
-		  char *err, size_t errlen);
+/* Reload: make the installed table (from o) what n describes (same
+ * name), in one atomic batch on r->nl, in place: the table, its owner,
+ * its chain and the chain's hook stay; the rules are replaced (their
+ * counters carry over), the pre-limit sets keep their elements unless
+ * the per-source rate or burst changed. A batch whose answer is
+ * incomplete (timeout, ENOBUFS) is settled by reading the chain back.
+ * On error (err filled) the old rules stay as they were. */
+int rules_update(struct rules *r, const struct pmtud_conf *o,
+		 const struct pmtud_conf *n, char *err, size_t errlen);
+/* Shutdown, before the input closes: delete the chain's rules, keep the
+ * table and hook, so nothing new is queued and nothing queued is dropped
+ * by a hook going away. Failures are logged. */
+void rules_quiesce(struct rules *r);
 /* With host names in peers: make the sets peers4 and peers6 hold v
  * (n addresses, canonical: peerset.h), both in one transaction (flush,
  * then add): the hook and the rules stay; the kernel switches from the
