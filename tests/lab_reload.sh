@@ -16,6 +16,8 @@
 #  - "nflog_group" changed: the new group is bound, the old one freed,
 #    downloads complete through the new group;
 #  - changing "table" is refused ("requires a restart"), table kept;
+#  - the table's counters keep counting across a reload that changes
+#    the rules;
 #  - during 30 reloads in a row the table is never absent (polled with
 #    nft list) and every PTB sent meanwhile is captured (received ==
 #    sent); the table stays owned (SIGKILL afterwards: the kernel drops
@@ -41,22 +43,7 @@ lab_exec S2 ip link add x0 type veth peer name x1 &&
 
 conf() { printf '%s\n' "$1" >"$CONF"; }
 
-# reload: SIGHUP, wait (5 s) for the agent's answer, print that line.
-reload()
-{
-	local n i
-	n=$(grep -c 'reload' "$LOG")
-	kill -HUP "$LAB_AGENT_S2" || return 1
-	for i in $(seq 100); do
-		if [ "$(grep -c 'reload' "$LOG")" -gt "$n" ]; then
-			grep 'reload' "$LOG" | tail -n 1
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "no answer to SIGHUP"
-	return 1
-}
+reload() { lab_agent_reload S2; }
 
 # get FAMILY: one download from a fresh client address; sets GOT_RC.
 get()
@@ -153,6 +140,17 @@ lab_ok "table change refused: requires a restart" \
 lab_ok "table inet pmtud kept, no table other" \
 	eval 'has_table && ! lab_exec S2 nft list table inet other >/dev/null 2>&1'
 lab_ok "after the refusal: v4 rescued" rescued v4
+
+# 6b. The table's counters keep counting across a reload that changes
+# the rules (no other traffic meanwhile: exactly).
+c0=$(lab_table_packets S2)
+conf '{"iface": ["eth0", "x0"], "nflog_group": 34}'
+reload >/dev/null
+c1=$(lab_table_packets S2)
+lab_send_ptb E v4 20 vary=1 >/dev/null
+c2=$(lab_table_packets S2 "$((c1 + 20))")
+lab_ok "table counters keep counting across a reload ($c0 -> $c1, +20 PTBs: $c2)" \
+	eval '[ "$c0" -gt 0 ] && [ "$c1" -eq "$c0" ] && [ "$c2" -eq "$((c1 + 20))" ]'
 
 # 7. 30 reloads while polling the table.
 touch "$LAB_DIR/poll.run"

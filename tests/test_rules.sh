@@ -16,6 +16,9 @@
 #     kernel without nft_queue, where nft cannot load that file: equals
 #     it with the statement swapped for the xt NFQUEUE target the agent
 #     falls back to, and the fallback is logged).
+#  8. a reload whose batch is answered ambiguously (ENOBUFS after the
+#     commit, or no answer at all) reads the chain back: applied when the
+#     kernel has the new rules, refused (and the old ones kept) when not;
 # Peers (loop guard): the listing with "ip saddr != ..." filters (and
 # the copy-from-peers rules) equals pmtud.nft edited as its comment
 # says, and a PTB from a peer is not captured, only logged as a copy.
@@ -76,11 +79,17 @@ owner_cmd() {
 
 # start NAME GROUP IFACE...: run the owner in NS_A in the background,
 # output in $TMP/NAME.log, pid in $OWNER_PID; wait until its table is in.
+# start_cmd NAME CMD...: the same for another command line.
 start() {
-	local name=$1 _
+	local name=$1
 	shift
 	# shellcheck disable=SC2046
-	ip netns exec "$NS_A" $(owner_cmd "$@") >"$TMP/$name.log" 2>&1 &
+	start_cmd "$name" $(owner_cmd "$@")
+}
+start_cmd() {
+	local name=$1 _
+	shift
+	ip netns exec "$NS_A" "$@" >"$TMP/$name.log" 2>&1 &
 	OWNER_PID=$!
 	PIDS+=("$OWNER_PID")
 	for _ in $(seq 40); do
@@ -387,5 +396,52 @@ else
 	ok "nfqueue: kernel without nft_queue: listing equals pmtud-nfqueue.nft but for the xt NFQUEUE target (fallback logged)"
 fi
 stop TERM
+
+# 8. A reload whose batch is answered ambiguously is settled by reading
+# the chain back. tests/nlfault.so (LD_PRELOAD) disturbs nftables batch
+# 2, the first reload: "enobufs" lets the kernel commit it but fails the
+# receive of the answer, "drop" never sends it (answer timeout, 5 s).
+NLFAULT=$TOP_BUILDDIR/tests/nlfault.so
+[ -r "$NLFAULT" ] || fail "$NLFAULT not built"
+# log_wait FILE PATTERN: the agent logs PATTERN within 10 s.
+log_wait() {
+	local _
+	for _ in $(seq 200); do
+		grep -q "$2" "$1" && return 0
+		sleep 0.05
+	done
+	cat "$1"
+	return 1
+}
+# ambiguous FAULT: start under FAULT, reload to prelimit_rate 9000.
+ambiguous() {
+	echo '{"iface": ["v0"]}' >"$TMP/amb.json"
+	start_cmd "$1" env LD_PRELOAD="$NLFAULT" PMTUD_NLFAULT="$1:2" \
+		ASAN_OPTIONS=verify_asan_link_order=0 \
+		"$PMTUD_NF" -c "$TMP/amb.json" --dry-run --nflog 33
+	echo '{"iface": ["v0"], "prelimit_rate": 9000}' >"$TMP/amb.json"
+	kill -HUP "$OWNER_PID"
+	log_wait "$TMP/$1.log" 'reload' || fail "$1: no answer to SIGHUP"
+}
+rate_is() { in_ns "$NS_A" nft list table inet pmtud | grep -q "limit rate over $1/second"; }
+
+ambiguous enobufs
+log_wait "$TMP/enobufs.log" 'reload: configuration from .* applied' || fail "enobufs: reload not applied"
+grep -q 'reload batch unanswered (No buffer space available): table inet pmtud read back holds the new rules: applied' \
+	"$TMP/enobufs.log" || { cat "$TMP/enobufs.log"; fail "enobufs: no read-back"; }
+rate_is 9000 || fail "enobufs: the new rules are not in"
+stop TERM
+ok "reload batch answered with ENOBUFS after its commit: read back, applied"
+
+ambiguous drop
+log_wait "$TMP/drop.log" 'reload failed, configuration unchanged' || fail "drop: reload not refused"
+grep -q 'reload batch unanswered (Connection timed out): table inet pmtud read back holds the old rules: not applied' \
+	"$TMP/drop.log" || { cat "$TMP/drop.log"; fail "drop: no read-back"; }
+rate_is 10000 && ! rate_is 9000 || fail "drop: the old rules are not in"
+kill -HUP "$OWNER_PID"
+log_wait "$TMP/drop.log" 'reload: configuration from .* applied' || fail "drop: next reload not applied"
+rate_is 9000 || fail "drop: next reload: the new rules are not in"
+stop TERM
+ok "reload batch never answered (timeout, not committed): read back, refused; the next reload applies"
 
 exit 0

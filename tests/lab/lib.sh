@@ -66,8 +66,11 @@
 #                           ports (ss -K) in every node
 #   lab_ptb_reset           (re)install the counter table "inet lab" on
 #                           E, S1 and S2 (zeroes counters)
-#   lab_ptb_count NODE v4|v6 [in|bcast|out]   PTBs counted on NODE:
-#                           in = received (prerouting, any L2 type),
+#   lab_ptb_count NODE v4|v6 [in|bcast|out|passed]   PTBs counted on
+#                           NODE: in = received (prerouting, priority
+#                           -400, before any other hook; any L2 type),
+#                           passed = through every prerouting hook
+#                           (priority 1000),
 #                           bcast = received in an L2 broadcast frame,
 #                           out = emitted locally (E's PTBs)
 #   lab_ptb_wait NODE v4|v6 KIND N   lab_ptb_count, polled until it
@@ -98,6 +101,13 @@
 #                           which nft cannot express in a ruleset file)
 #   lab_stop_agent NODE     SIGTERM (SIGKILL after 5 s); returns the
 #                           agent's exit status
+#   lab_table_packets NODE [MIN]   sum of the packets counted by the
+#                           rules of the agent's table (inet pmtud) on
+#                           NODE; with MIN, polls (2 s) until it is
+#                           at least MIN
+#   lab_agent_reload NODE   SIGHUP the agent on NODE, wait (5 s) for its
+#                           answer, print that log line ("reload: ..."
+#                           or the error); 1 if none came
 #   lab_agent_log NODE      print the agent's log
 #   lab_ok DESC CMD...      TAP-style assertion: run CMD, print
 #                           "ok N - DESC" or "not ok N - DESC"
@@ -476,12 +486,19 @@ lab_ptb_reset()
 			counter ptb6_bcast { }
 			counter ptb4_out { }
 			counter ptb6_out { }
+			counter ptb4_passed { }
+			counter ptb6_passed { }
 			chain pre {
 				type filter hook prerouting priority -400; policy accept;
 				icmp type destination-unreachable icmp code 4 meta pkttype broadcast counter name "ptb4_bcast"
 				icmp type destination-unreachable icmp code 4 counter name "ptb4"
 				icmpv6 type packet-too-big meta pkttype broadcast counter name "ptb6_bcast"
 				icmpv6 type packet-too-big counter name "ptb6"
+			}
+			chain passed {
+				type filter hook prerouting priority 1000; policy accept;
+				icmp type destination-unreachable icmp code 4 counter name "ptb4_passed"
+				icmpv6 type packet-too-big counter name "ptb6_passed"
 			}
 			chain out {
 				type filter hook output priority -400; policy accept;
@@ -500,6 +517,7 @@ lab_ptb_count()
 	in) name=ptb$fam ;;
 	bcast) name=ptb${fam}_bcast ;;
 	out) name=ptb${fam}_out ;;
+	passed) name=ptb${fam}_passed ;;
 	*) echo "lab: counter kind '$kind'" >&2; return 1 ;;
 	esac
 	lab_exec "$node" nft list counter inet lab "$name" |
@@ -832,6 +850,43 @@ lab_stop_agent()
 	wait "$pid"
 }
 
+lab_table_packets()
+{
+	local n i
+	for i in $(seq 40); do
+		n=$(lab_exec "$1" nft list chain inet pmtud prerouting 2>/dev/null |
+			awk '{ for (i = 1; i < NF; i++) if ($i == "packets") s += $(i + 1) }
+			     END { print s + 0 }')
+		[ "$n" -ge "${2:-0}" ] && break
+		sleep 0.05
+	done
+	echo "$n"
+}
+
+# lab__agent_ask NODE SIGNAL PATTERN: signal the agent on NODE, wait
+# (5 s) for one more log line matching PATTERN, print it.
+lab__agent_ask()
+{
+	local node=$1 var pid log n i
+	var=LAB_AGENT_$node
+	pid=${!var:-}
+	log=$LAB_DIR/agent-$node.log
+	[ -n "$pid" ] || { echo "lab: $node: no agent running" >&2; return 1; }
+	n=$(grep -c "$3" "$log")
+	kill "-$2" "$pid" || return 1
+	for i in $(seq 100); do
+		if [ "$(grep -c "$3" "$log")" -gt "$n" ]; then
+			grep "$3" "$log" | tail -n 1
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "lab: $node: no answer to SIG$2" >&2
+	return 1
+}
+
+lab_agent_reload() { lab__agent_ask "$1" HUP 'reload'; }
+
 lab_agent_log()
 {
 	[ -n "$LAB_DIR" ] && cat "$LAB_DIR/agent-$1.log" 2>/dev/null
@@ -1003,25 +1058,7 @@ lab_send_ptb()
 	PYEOF
 }
 
-lab_agent_counters()
-{
-	local node=$1 var pid log n i
-	var=LAB_AGENT_$node
-	pid=${!var:-}
-	log=$LAB_DIR/agent-$node.log
-	[ -n "$pid" ] || { echo "lab: $node: no agent running" >&2; return 1; }
-	n=$(grep -c 'counters: ' "$log")
-	kill -USR1 "$pid" || return 1
-	for i in $(seq 100); do
-		if [ "$(grep -c 'counters: ' "$log")" -gt "$n" ]; then
-			grep 'counters: ' "$log" | tail -n 1
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "lab: $node: no counters line after SIGUSR1" >&2
-	return 1
-}
+lab_agent_counters() { lab__agent_ask "$1" USR1 'counters: '; }
 
 lab_counter()
 {
