@@ -284,11 +284,14 @@ static int table_query(struct rules *r, struct table_info *ti,
 }
 
 /* Batch assembly: every message but the delimiters asks for an ACK and
- * remembers what it does, so an error names the object. */
+ * remembers what it does, so an error names the object. buf holds
+ * 2 * limit bytes (mnl batches need twice their limit). */
 static int batch_start_sized(struct batch *bt, void *buf, size_t limit,
 			     struct rules *r)
 {
 	memset(bt, 0, sizeof(*bt));
+	/* Some builders leave padding unwritten: send (and compare) zeros. */
+	memset(buf, 0, 2 * limit);
 	bt->b = mnl_nlmsg_batch_start(buf, limit);
 	if (!bt->b)
 		return -1;
@@ -1032,6 +1035,36 @@ static void carry_counters(struct carry *cy, const struct pmtud_conf *o,
 	}
 }
 
+/* Whether o and n give the same rules, byte for byte (same seqs): a
+ * reload then leaves the kernel alone and the counters stay exact. */
+static bool same_rules(struct rules *r, const struct pmtud_conf *o,
+		       const struct pmtud_conf *n)
+{
+	char *buf = malloc(4 * BATCH_LIMIT);
+	uint32_t seq = r->seq;
+	struct batch a, b;
+	bool same = false;
+
+	if (!buf)
+		return false;
+	if (batch_start(&a, buf, r) == 0) {
+		bool built = put_rules(&a, r, o, NULL) == 0 && !a.overflow;
+
+		r->seq = seq;
+		if (batch_start(&b, buf + 2 * BATCH_LIMIT, r) == 0) {
+			same = built && put_rules(&b, r, n, NULL) == 0 && !b.overflow &&
+			       mnl_nlmsg_batch_size(a.b) == mnl_nlmsg_batch_size(b.b) &&
+			       !memcmp(mnl_nlmsg_batch_head(a.b), mnl_nlmsg_batch_head(b.b),
+				       mnl_nlmsg_batch_size(a.b));
+			mnl_nlmsg_batch_stop(b.b);
+		}
+		mnl_nlmsg_batch_stop(a.b);
+	}
+	r->seq = seq;
+	free(buf);
+	return same;
+}
+
 /* A batch sent but not fully answered (ACK timeout, ENOBUFS): the
  * kernel committed all of it or nothing. Every rule a commit adds
  * gets a handle above all earlier ones of the table, and the chain only
@@ -1080,13 +1113,14 @@ static int settle(struct rules *r, const struct pmtud_conf *n,
 
 /* Reload in place, in one atomic batch on r->nl (see build_update): the
  * table, its owner, its chain and hook, the pre-limit sets stay; the
- * counters carry over. A table someone deleted meanwhile (fallback mode
+ * counters carry over. Rules that would not change are not touched. A table someone deleted meanwhile (fallback mode
  * only: nobody else may touch an owned one) is added afresh. */
 int rules_update(struct rules *r, const struct pmtud_conf *o,
 		 const struct pmtud_conf *n, char *err, size_t errlen)
 {
 	struct carry cy;
 	const struct batch_job j = { .o = o, .n = n, .cy = &cy };
+	struct slot sl[RULES_MAX];
 	struct chain_dump before;
 	char what[96];
 	int fail_idx, ret;
@@ -1106,6 +1140,8 @@ int rules_update(struct rules *r, const struct pmtud_conf *o,
 			r->table, strerror(errno), errno_hint(errno));
 		return -1;
 	}
+	if (!before.bad && before.n == chain_layout(o, sl) && same_rules(r, o, n))
+		return 0;	/* the rules in the kernel are already n's */
 	carry_counters(&cy, o, &before);
 	ret = run_batch(r, build_update, &j, "update the table", &fail_idx,
 			what, sizeof(what));
