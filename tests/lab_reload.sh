@@ -17,7 +17,7 @@
 #    downloads complete through the new group;
 #  - changing "table" is refused ("requires a restart"), table kept;
 #  - the table's counters keep counting across a reload that changes
-#    the rules;
+#    the rules; one that changes no rule leaves the rules alone;
 #  - during 30 reloads in a row the table is never absent (polled with
 #    nft list) and every PTB sent meanwhile is captured (received ==
 #    sent); the table stays owned (SIGKILL afterwards: the kernel drops
@@ -151,6 +151,14 @@ lab_send_ptb E v4 20 vary=1 >/dev/null
 c2=$(lab_table_packets S2 "$((c1 + 20))")
 lab_ok "table counters keep counting across a reload ($c0 -> $c1, +20 PTBs: $c2)" \
 	eval '[ "$c0" -gt 0 ] && [ "$c1" -eq "$c0" ] && [ "$c2" -eq "$((c1 + 20))" ]'
+# A reload that changes no rule leaves them alone (same handles).
+handles() { lab_exec S2 nft -a list chain inet pmtud prerouting | grep -o 'handle [0-9]*$' | paste -sd ' '; }
+h0=$(handles)
+conf '{"iface": ["eth0", "x0"], "nflog_group": 34, "ports": [8080]}'
+line=$(reload)
+h1=$(handles)
+lab_ok "ports changed only: applied, rules untouched ($h0 -> $h1)" \
+	eval '[[ $line == *applied* ]] && [ -n "$h0" ] && [ "$h0" = "$h1" ]'
 
 # 7. 30 reloads while polling the table.
 touch "$LAB_DIR/poll.run"
