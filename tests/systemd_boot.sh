@@ -38,9 +38,11 @@ if [ "${container:-}" = systemd-nspawn ] || [ -e /run/host/container-manager ]; 
 fi
 [ -f "$BUILD/Makefile" ] || { echo "$NAME: no build in $BUILD"; exit 1; }
 
-# The root first, outside the lab lock: building it downloads.
+# The root first, outside the lab lock: building it downloads. The
+# packages: what `ldd src/pmtud-nf` needs at run time (add a library
+# here when configure.ac adds one), systemd and the tools the checks run.
 TAR=$(lab_debian_root boot systemd systemd-sysv dbus libmnl0 libnftnl11 \
-	libnetfilter-log1 libnetfilter-queue1 libjansson4 libsystemd0 nftables iproute2) ||
+	libnetfilter-log1 libnetfilter-queue1 libjansson4 libsystemd0 libc-ares2 nftables iproute2) ||
 	{ echo "# SKIP: mmdebstrap could not build a minimal root (mirror $(lab_debian_mirror))"; exit 77; }
 lab_init "${LAB_TIMEOUT:-420}"
 ROOT=$LAB_DIR/root
