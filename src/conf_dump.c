@@ -3,6 +3,7 @@
  */
 #include "config.h"
 #include <jansson.h>
+#include <string.h>
 #include "conf_priv.h"
 
 static json_t *conf_to_json(const struct pmtud_conf *c)
@@ -11,7 +12,13 @@ static json_t *conf_to_json(const struct pmtud_conf *c)
 	size_t i;
 
 	for (i = 0; o && i < conf_n_keys; i++) {
-		json_t *v = conf_keys[i].ops->to_json(&conf_keys[i], c);
+		json_t *v;
+
+		/* An unset peer_rate with peer names follows the resolved
+		 * set: no number says that, leaving it out does. */
+		if (c->peer_rate_auto && !strcmp(conf_keys[i].flag.key, "peer_rate"))
+			continue;
+		v = conf_keys[i].ops->to_json(&conf_keys[i], c);
 
 		/* _new takes v even on failure. */
 		if (!v || json_object_set_new(o, conf_keys[i].flag.key, v) < 0) {

@@ -192,8 +192,9 @@ void conf_resolve(struct pmtud_conf *c)
 		c->src_burst = at_least_one(c->src_rate);
 	if (c->iface_burst == 0)
 		c->iface_burst = at_least_one(c->iface_rate);
-	/* Enough for every peer to get a copy of 10 PTBs per second. */
-	c->peer_rate_auto = c->peer_rate == 0;
+	/* Enough for every peer to get a copy of 10 PTBs per second. With
+	 * names in "peers" the set (and so the rate) follows DNS. */
+	c->peer_rate_auto = c->peer_rate == 0 && c->n_peer_names;
 	if (c->peer_rate == 0)
 		c->peer_rate = 10.0 * (c->n_peers ? c->n_peers : 1);
 }
