@@ -174,6 +174,7 @@ struct agent {
 	int timerfd;			/* stats_interval: metrics file, log summary */
 	bool metrics_failing;		/* the last write failed (logged once) */
 	struct log_limit loglim;	/* per-packet lines */
+	bool log_packets;		/* log_verbose() >= 1, read once */
 	uint64_t now;			/* read once per input wakeup, not per PTB */
 	const uint8_t *pkt;		/* the packet being decided, for verbose 3 */
 	size_t pkt_len;
@@ -255,17 +256,26 @@ static void log_hex(const uint8_t *p, size_t len)
 	log_msg(LOG_DEBUG, "packet %zu bytes: %s%s", len, hex, n < len ? "..." : "");
 }
 
-static void log_decision(struct agent *a, const struct ptb_info *info,
-			 const char *verdict, const char *why)
+static void log_decision_line(struct agent *a, const struct ptb_info *info,
+			      const char *verdict, const char *why)
 {
 	char desc[256];
 
-	if (log_verbose() < 1 || !packet_log_ok(a))
+	if (!packet_log_ok(a))
 		return;
 	classify_format(info, desc, sizeof(desc));
 	log_msg(LOG_INFO, "%s %s: %s", verdict, why, desc);
 	if (log_verbose() >= 3 && a->pkt)
 		log_hex(a->pkt, a->pkt_len);
+}
+
+/* Inline: every dropped PTB of a flood comes here, almost always to do
+ * nothing. */
+static inline void log_decision(struct agent *a, const struct ptb_info *info,
+				const char *verdict, const char *why)
+{
+	if (a->log_packets)
+		log_decision_line(a, info, verdict, why);
 }
 
 static void send_copy(struct agent *a, const struct iface *ifc,
@@ -383,7 +393,17 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 		return;
 	}
 	now = a->now;
-	/* Before the limits: a repetition spends no token of its flow. */
+	bucket = &a->iface_bucket[ifc - a->ifaces.ifs];
+	/* No token on the interface: no copy can go out, so nothing else
+	 * is spent on this PTB (no hash, no lookup). Under a flood of
+	 * valid PTBs this is the fate of almost all of them. */
+	if (!tb_ready(&bucket->tb, now)) {
+		a->cnt.limited_iface++;
+		log_decision(a, &info, "DROP", "ratelimit_iface");
+		return;
+	}
+	/* Before the other limits: a repetition spends no token of its
+	 * flow. */
 	fp = dedup_fingerprint(&a->dedup, &info);
 	if (dedup_seen(&a->dedup, fp, now)) {
 		a->cnt.deduplicated++;
@@ -397,7 +417,6 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 		log_decision(a, &info, "DROP", "owned");
 		return;
 	}
-	bucket = &a->iface_bucket[ifc - a->ifaces.ifs];
 	/* Interface first, without taking: a copy the interface cannot
 	 * send (no token, or not this source's share of them) must not
 	 * spend the flow's token, or the flow waits a full source interval
@@ -936,6 +955,7 @@ static int setup(struct agent *a, const char *source)
 		return EXIT_RUNTIME;
 	}
 	log_limit_init(&a->loglim, LOG_PACKET_RATE, LOG_PACKET_BURST, ratelimit_now());
+	a->log_packets = log_verbose() >= 1;
 	setup_owner(a);
 	a->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (a->timerfd < 0 || arm_timer(a) < 0 || epoll_add(a->epfd, a->timerfd) < 0) {

@@ -56,6 +56,7 @@
  * structs.
  */
 #include "config.h"
+#include <endian.h>
 #include <linux/if_ether.h>
 #include <net/if_arp.h>
 #include <stdio.h>
@@ -125,8 +126,22 @@ static inline void set_addr(struct pmtud_addr *a, uint8_t family,
 static inline bool addr_eq(const struct pmtud_addr *x,
 			   const struct pmtud_addr *y)
 {
-	return x->family == y->family &&
-	       memcmp(x->a, y->a, x->family == AF_INET ? 4 : 16) == 0;
+	uint64_t x0, x1, y0, y1;
+	uint32_t x4, y4;
+
+	/* Loads, not a memcmp() call: this runs for every PTB. */
+	if (x->family != y->family)
+		return false;
+	if (x->family == AF_INET) {
+		memcpy(&x4, x->a, sizeof(x4));
+		memcpy(&y4, y->a, sizeof(y4));
+		return x4 == y4;
+	}
+	memcpy(&x0, x->a, sizeof(x0));
+	memcpy(&x1, x->a + 8, sizeof(x1));
+	memcpy(&y0, y->a, sizeof(y0));
+	memcpy(&y1, y->a + 8, sizeof(y1));
+	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
 }
 
 /* The ICMP error must come from the other family's stack otherwise. */
@@ -364,12 +379,50 @@ static bool port_allowed(const struct classify_policy *pol, uint16_t port)
 	return false;
 }
 
+static inline uint64_t rd64_be(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
+
+/* peerset_cmp()'s order (family, then the 16 address bytes) with two
+ * 64-bit loads instead of a memcmp() call: it runs for every PTB. */
+static inline int addr_order(const struct pmtud_addr *x,
+			     const struct pmtud_addr *y)
+{
+	uint64_t xv, yv;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	xv = rd64_be(x->a);
+	yv = rd64_be(y->a);
+	if (xv == yv) {
+		xv = rd64_be(x->a + 8);
+		yv = rd64_be(y->a + 8);
+	}
+	return xv < yv ? -1 : xv > yv;
+}
+
+/* Binary search: the list is in canonical order (classify.h), and may
+ * hold thousands of peers. */
 static bool denied(const struct classify_policy *pol,
 		   const struct pmtud_addr *src)
 {
-	for (unsigned i = 0; i < pol->n_deny_src; i++)
-		if (addr_eq(&pol->deny_src[i], src))
+	size_t lo = 0, hi = pol->n_deny_src;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = addr_order(&pol->deny_src[mid], src);
+
+		if (c == 0)
 			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return false;
 }
 
@@ -384,29 +437,59 @@ static bool vip_allowed(const struct classify_policy *pol,
 	return false;
 }
 
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
+/* One's complement sum of p[0, n) as 16-bit words in the host's byte
+ * order (RFC 1071: the sum is byte-order independent up to a swap of
+ * the result, and 0xffff swapped is 0xffff). 32-bit words into a 64-bit
+ * sum (2^16 = 1 modulo 0xffff, so they fold to the 16-bit sum); at most
+ * 65535 bytes, far from overflowing it. 8 bytes a step: two such
+ * words. */
+static inline uint64_t sum_words(uint64_t sum, const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += rd16(p + i);
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;	/* zero pad */
+	uint64_t q;
+	uint32_t w;
+	uint16_t h;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&q, p + i, sizeof(q));
+		sum += (q & 0xffffffff) + (q >> 32);
+	}
+	if (i + 4 <= n) {
+		memcpy(&w, p + i, sizeof(w));
+		sum += w;
+		i += 4;
+	}
+	if (i + 2 <= n) {
+		memcpy(&h, p + i, sizeof(h));
+		sum += h;
+		i += 2;
+	}
+	if (i < n) {
+		uint8_t last[2] = { p[i], 0 };	/* zero pad */
+
+		memcpy(&h, last, sizeof(h));
+		sum += h;
+	}
 	return sum;
 }
 
 /* Internet checksum (RFC 1071) of the ICMP message pkt[icmp, end); for
- * ICMPv6 with the pseudo-header of the outer IPv6 header. At most 65535
- * bytes plus 40 of pseudo-header: fewer than 2^16 words of at most
- * 0xffff, so the 32-bit sum cannot overflow before the fold. */
+ * ICMPv6 with the pseudo-header of the outer IPv6 header (addresses,
+ * upper-layer length, next header), summed as the bytes it is. */
 static bool icmp_csum_ok(const uint8_t *pkt, size_t icmp, size_t end,
 			 unsigned version)
 {
 	size_t n = end - icmp;
-	uint32_t sum = 0;
+	uint64_t sum = 0;
 
-	if (version == 6)
-		sum = sum16(0, pkt + 8, 32) + (uint32_t)(n >> 16) +
-		      (uint32_t)(n & 0xffff) + IPPROTO_ICMPV6;
-	sum = sum16(sum, pkt + icmp, n);
+	if (version == 6) {
+		uint8_t tail[8] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16),
+				    (uint8_t)(n >> 8), (uint8_t)n,
+				    0, 0, 0, IPPROTO_ICMPV6 };
+
+		sum = sum_words(sum_words(0, pkt + 8, 32), tail, sizeof(tail));
+	}
+	sum = sum_words(sum, pkt + icmp, n);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return sum == 0xffff;
@@ -516,7 +599,12 @@ enum classify_reason classify_packet(const struct classify_policy *pol,
 				     const struct pkt_meta *meta,
 				     struct ptb_info *out)
 {
-	memset(out, 0, sizeof(*out));
+	static const struct ptb_info zero;
+
+	/* A copy, not memset(): compilers make a variable-free memset of
+	 * this size a "rep stos", whose start-up costs more than the
+	 * whole classification of a small PTB. */
+	*out = zero;
 	return classify(pol, pkt, len, meta, out);
 }
 

@@ -94,7 +94,9 @@ struct classify_policy {
 	uint32_t min_mtu4;		/* IPv4: accept max(68, min_mtu4)..max_mtu */
 	uint32_t max_mtu;		/* both families (IPv6 floor is 1280);
 					 * 0 = no upper bound */
-	const struct pmtud_addr *deny_src;	/* peers and own addresses */
+	/* peers and own addresses, in peerset.h's canonical order
+	 * (peerset_normalize()): searched by bisection */
+	const struct pmtud_addr *deny_src;
 	unsigned n_deny_src;
 	const struct pmtud_prefix *vips;	/* quoted source must be in one; */
 	unsigned n_vips;			/* NULL/0 = any address */

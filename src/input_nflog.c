@@ -30,7 +30,7 @@
  * skipped, and shows up as a sequence gap. */
 #define NFLOG_RX_SLOTS		16
 #define NFLOG_RX_SLOT		(132 * 1024)
-#define NFLOG_RX_SLOTS_BATCH	2
+#define NFLOG_RX_SLOTS_BATCH	1
 
 /* Kernel batching (see batch_adapt.h): a threshold that the buffer
  * reaches first, and a buffer of 128 KiB less the skb's own overhead,
@@ -292,9 +292,13 @@ bool input_nflog_parse(const struct nlmsghdr *nlh, const struct nlattr **attr)
 	};
 	const uint8_t *p = (const uint8_t *)nlh + NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
 	const uint8_t *end = (const uint8_t *)nlh + nlh->nlmsg_len;
+	static const struct nlattr *const none[NFULA_MAX + 1];
 	const struct nlattr *a;
 	uint16_t type;
 
+	/* A copy of a constant, not an initializer: compilers zero an
+	 * array this size with "rep stos", slow to start, per packet. */
+	memcpy(attr, none, sizeof(none));
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)))
 		return false;
 	while (end - p >= (ptrdiff_t)sizeof(*a)) {
@@ -314,7 +318,7 @@ bool input_nflog_parse(const struct nlmsghdr *nlh, const struct nlattr **attr)
 
 static int rx_data_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	const struct nlattr *attr[NFULA_MAX + 1] = { NULL };
+	const struct nlattr *attr[NFULA_MAX + 1];
 	const struct nfulnl_msg_packet_hdr *ph;
 	struct rx_ctx *rx = arg;
 	struct pkt_meta meta = { 0 };

@@ -66,8 +66,8 @@ int input_nflog_open(struct nflog_input *in, uint16_t group, uint32_t rcvbuf,
 /* Returns packets delivered (>= 0), or -1 on a fatal socket error. */
 int input_nflog_receive(struct nflog_input *in, pkt_cb cb, void *arg);
 int input_nflog_idle(struct nflog_input *in);
-/* One packet message's attributes into attr[NFULA_MAX + 1] (zeroed by
- * the caller): every attribute within the message, the integer ones
+/* One packet message's attributes into attr[NFULA_MAX + 1] (cleared
+ * here first): every attribute within the message, the integer ones
  * (packet header, input ifindex, hwtype, seq) at least their size.
  * false: malformed. Also the benchmark's ceiling reader uses it. */
 bool input_nflog_parse(const struct nlmsghdr *nlh, const struct nlattr **attr);

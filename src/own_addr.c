@@ -2,6 +2,7 @@
 #include "config.h"
 #include <string.h>
 #include "own_addr.h"
+#include "peerset.h"
 
 void own_addr_clear(struct own_addrs *o)
 {
@@ -44,17 +45,6 @@ bool own_addr_del(struct own_addrs *o, const struct pmtud_addr *a, int ifindex)
 	return true;
 }
 
-static bool listed(const struct pmtud_addr *list, unsigned n,
-		   const struct pmtud_addr *a)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		if (pmtud_addr_eq(&list[i], a))
-			return true;
-	return false;
-}
-
 unsigned own_addr_deny_list(const struct own_addrs *o,
 			    const struct pmtud_addr *peers, unsigned n_peers,
 			    struct pmtud_addr *out)
@@ -64,7 +54,6 @@ unsigned own_addr_deny_list(const struct own_addrs *o,
 	for (i = 0; i < n_peers; i++)
 		out[n++] = peers[i];
 	for (i = 0; i < o->n; i++)
-		if (!listed(out, n, &o->e[i].addr))
-			out[n++] = o->e[i].addr;
-	return n;
+		out[n++] = o->e[i].addr;
+	return (unsigned)peerset_normalize(out, n);
 }

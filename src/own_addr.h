@@ -8,8 +8,9 @@
  *    it current from RTM_NEWADDR / RTM_DELADDR; it never holds more
  *    than OWN_ADDR_MAX pairs: the rest are counted in `missed` (the
  *    caller warns) and not denied.
- *  - own_addr_deny_list() builds the classifier's deny list: the peers,
- *    then each own address once. Pure; unit-tested.
+ *  - own_addr_deny_list() builds the classifier's deny list: the peers
+ *    and the own addresses, each once, in peerset.h's canonical order
+ *    (the classifier bisects it). Pure; unit-tested.
  */
 #ifndef PMTUD_OWN_ADDR_H
 #define PMTUD_OWN_ADDR_H
@@ -33,7 +34,7 @@ void own_addr_clear(struct own_addrs *o);
 bool own_addr_add(struct own_addrs *o, const struct pmtud_addr *a, int ifindex);
 bool own_addr_del(struct own_addrs *o, const struct pmtud_addr *a, int ifindex);
 
-/* peers, then the own addresses not already listed, into out (room for
+/* peers and own addresses, sorted, without repeats, into out (room for
  * n_peers + OWN_ADDR_MAX); returns how many. */
 unsigned own_addr_deny_list(const struct own_addrs *o,
 			    const struct pmtud_addr *peers, unsigned n_peers,

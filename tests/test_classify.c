@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "classify.h"
+#include "peerset.h"
 #include "pktbuild.h"
 
 static unsigned n_run, n_failed;
@@ -892,9 +893,14 @@ static void test_denied(void)
 	expect(&pol, &p, NULL, REASON_FORWARD, "v4 source not in deny list");
 	v6(&p, IPPROTO_TCP, 443, 1);
 	expect(&pol, &p, NULL, REASON_DENIED_SOURCE, "v6 source denied");
-	pol.n_deny_src = 3;
+	/* The list is in canonical order (IPv4 first): sort the three. */
+	pol.n_deny_src = (unsigned)peerset_normalize(deny, 3);
 	v4(&p, IPPROTO_TCP, 443, 1);
 	expect(&pol, &p, NULL, REASON_DENIED_SOURCE, "v4 source denied");
+	v6(&p, IPPROTO_TCP, 443, 1);
+	expect(&pol, &p, NULL, REASON_DENIED_SOURCE, "v6 source still denied");
+	if (pmtud_addr_parse(&deny[0], "192.0.2.50"))
+		abort();
 	pol.n_deny_src = 1;
 	pb_ptb4(&p, &(struct pb_ptb4){
 		.src = "192.0.2.50", .dst = "203.0.113.10", .mtu = 1400,
@@ -910,6 +916,52 @@ static void test_denied(void)
 	});
 	expect(&pol, &p, NULL, REASON_FORWARD,
 	       "family is part of the deny match");
+}
+
+/* A deny list of thousands of peers is bisected: every member is
+ * found, from the first to the last, and its neighbours are not. */
+static void test_denied_many(void)
+{
+	static struct pmtud_addr deny[2 * 1500];
+	struct classify_policy pol = open_pol;
+	unsigned i, n = 0, missed = 0, wrong = 0;
+	struct pkt p;
+	char s[PMTUD_ADDRSTRLEN];
+
+	/* Even hosts only: 198.51.100.x and 2001:db8:ffff::x, x even. */
+	for (i = 0; i < 1500; i++) {
+		snprintf(s, sizeof(s), "198.51.%u.%u", 100 + (2 * i) / 256, (2 * i) % 256);
+		if (pmtud_addr_parse(&deny[n++], s))
+			abort();
+		snprintf(s, sizeof(s), "2001:db8:ffff::%x", 2 * i);
+		if (pmtud_addr_parse(&deny[n++], s))
+			abort();
+	}
+	pol.deny_src = deny;
+	pol.n_deny_src = (unsigned)peerset_normalize(deny, n);
+	for (i = 0; i < 2 * 1500; i++) {
+		struct ptb_info info;
+		enum classify_reason r;
+
+		snprintf(s, sizeof(s), "198.51.%u.%u", 100 + i / 256, i % 256);
+		pb_ptb4(&p, &(struct pb_ptb4){
+			.src = s, .dst = "203.0.113.10", .mtu = 1400,
+			.q = { "203.0.113.10", "192.0.2.7", IPPROTO_TCP, 443, 1 },
+		});
+		r = classify_packet(&pol, p.b, p.len, NULL, &info);
+		if ((i % 2 == 0) != (r == REASON_DENIED_SOURCE))
+			++*(i % 2 ? &wrong : &missed);
+		snprintf(s, sizeof(s), "2001:db8:ffff::%x", i);
+		pb_ptb6(&p, &(struct pb_ptb6){
+			.src = s, .dst = "2001:db8:10::10", .mtu = 1400,
+			.q = { "2001:db8:10::10", "2001:db8:20::7", IPPROTO_TCP, 443, 1 },
+		});
+		r = classify_packet(&pol, p.b, p.len, NULL, &info);
+		if ((i % 2 == 0) != (r == REASON_DENIED_SOURCE))
+			++*(i % 2 ? &wrong : &missed);
+	}
+	ok(pol.n_deny_src == 3000 && missed == 0 && wrong == 0,
+	   "3000 denied sources bisected: every member denied, no neighbour");
 }
 
 static struct pmtud_prefix pfx(const char *a, uint8_t len)
@@ -1407,6 +1459,7 @@ int main(void)
 	test_dst_mismatch();
 	test_mtu();
 	test_denied();
+	test_denied_many();
 	test_vips();
 	test_checksum();
 	test_oversized();

@@ -49,10 +49,12 @@ struct reader {
 
 static int data_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	const struct nlattr *attr[NFULA_MAX + 1] = { NULL };
+	const struct nlattr *attr[NFULA_MAX + 1];
 	struct reader *r = arg;
 	uint32_t seq;
 
+	if (r->libparse)	/* the library wants it cleared */
+		memset(attr, 0, sizeof(attr));
 	if (r->libparse ? nflog_nlmsg_parse(nlh, (struct nlattr **)attr) < 0
 			: !input_nflog_parse(nlh, attr))
 		return MNL_CB_OK;

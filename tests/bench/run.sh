@@ -54,7 +54,9 @@
 # Usage: tests/bench/run.sh [-r RUNS] [-n COUNT] [-p QUOTE_BYTES] [-l LAT_COUNT]
 #                           [-o SECTIONS]  (comma list of flood, nfqueue,
 #                           prelimit, latency; default all)
-#        PMTUD_NF (default ./src/pmtud-nf), TOP_SRCDIR, TOP_BUILDDIR,
+#        SOURCES (flood rows; default "1 1000 1000000"),
+#        READERS (flood rows; default "agent batching batchlib qthresh1",
+#        plus orig with PMTUD_ORIG), PMTUD_NF (default ./src/pmtud-nf), TOP_SRCDIR, TOP_BUILDDIR,
 #        PMTUD_ORIG, PMTUD_ORIG_ARGS
 set -u
 
@@ -184,6 +186,8 @@ start_reader() {
 	[ "$rules" = none ] || ip netns exec "$H" nft -f "$TMP/$rules.nft" || die "nft -f $rules.nft"
 }
 start_batching() { start_reader batching pmtud "$TMP/nflog_reader" -t 1000 -b 131072; }
+# The issue's own figure: threshold 100, the kernel's default nlbufsiz.
+start_t100() { start_reader t100 pmtud "$TMP/nflog_reader" -t 100; }
 start_batchlib() { start_reader batchlib pmtud "$TMP/nflog_reader" -t 1000 -b 131072 -L; }
 start_qthresh1() { start_reader qthresh1 pmtud "$TMP/nflog_reader" -t 1; }
 # Without nft_queue in the kernel nft cannot load a queue rule (the
@@ -264,6 +268,7 @@ measure() {
 		sleep 0.2
 	done
 	k1=$(ticks); l1=$(logged)
+	[ -n "${BENCH_DEBUG:-}" ] && echo "    $c1" >&2
 	r1=$(field received "$c1")
 	if [ "$READER_KIND" = orig ]; then
 		r0=0 r1=$((l1 - l0)) lost=-
@@ -284,37 +289,58 @@ READER_KIND=
 # series NAME KIND START_CMD FLOOD_ARGS...: RUNS measurements, each
 # with a fresh reader (VmHWM per run); medians per column into $TMP/NAME.
 series() {
-	local name=$1 start=$3 i
-	READER_KIND=$2
+	local name=$1 kind=$2 start=$3 i
 	shift 3
 	: >"$TMP/$name.raw"
 	for i in $(seq "$RUNS"); do
-		eval "$start"
-		measure "$@" >>"$TMP/$name.raw"
-		stop_reader
+		run_one "$name" "$kind" "$start" "$@"
 	done
+	finish "$name"
+}
+# run_one NAME KIND START_CMD FLOOD_ARGS...: one measurement with a fresh
+# reader, appended to $TMP/NAME.raw.
+run_one() {
+	local name=$1 start=$3
+	READER_KIND=$2
+	shift 3
+	eval "$start"
+	measure "$@" >>"$TMP/$name.raw"
+	stop_reader
+	echo "    $name: $(tail -n 1 "$TMP/$name.raw")" >&2
+}
+# finish NAME: the median of each column into $TMP/NAME.
+finish() {
+	local i
 	for i in 1 2 3 4 5 6 7 8; do
-		awk -v c=$i '{print $c}' "$TMP/$name.raw" | median
-	done | paste -sd ' ' >"$TMP/$name"
+		awk -v c=$i '{print $c}' "$TMP/$1.raw" | median
+	done | paste -sd ' ' >"$TMP/$1"
 }
 col() { awk -v c="$2" '{print $c}' "$TMP/$1"; }
 
 echo "flood: $COUNT PTBs per run, $RUNS runs, quote payload $QUOTE bytes; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 on() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
-READERS="agent batching batchlib qthresh1"
-[ -n "${PMTUD_ORIG:-}" ] && READERS="$READERS orig"
+if [ -z "${READERS:-}" ]; then
+	READERS="agent batching batchlib qthresh1"
+	[ -n "${PMTUD_ORIG:-}" ] && READERS="$READERS orig"
+fi
 if on flood; then
-	for s in 1 1000 1000000; do
+	for s in ${SOURCES:-1 1000 1000000}; do
 		q=1
 		[ "$s" = 1000 ] && q=1000
-		for r in $READERS; do
-			echo "... $s sources: $r" >&2
-			case $r in
-			agent) series "$r-$s" agent "start_agent --no-prelimit" -s "$s" -q "$q" ;;
-			*) series "$r-$s" "$r" "start_$r" -s "$s" -q "$q" ;;
-			esac
+		# Run by run, the readers in turn: a slow spell of the
+		# machine hits them alike, not one reader's series.
+		echo "... $s sources: $READERS" >&2
+		for r in $READERS; do : >"$TMP/$r-$s.raw"; done
+		for i in $(seq "$RUNS"); do
+			for r in $READERS; do
+				case $r in
+				agent) run_one "$r-$s" agent "start_agent --no-prelimit" -s "$s" -q "$q" ;;
+				*) run_one "$r-$s" "$r" "start_$r" -s "$s" -q "$q" ;;
+				esac
+			done
 		done
+		for r in $READERS; do finish "$r-$s"; done
 	done
 fi
 if on nfqueue; then
@@ -370,14 +396,15 @@ if on flood; then
 	echo
 	echo "| sources | reader | CPU s / 10^6 PTBs | ratio | flooder PTBs/s | ratio | lost | peak RSS KiB |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|"
-	for s in 1 1000 1000000; do
-		for r in batching batchlib qthresh1 agent orig; do
+	for s in ${SOURCES:-1 1000 1000000}; do
+		for r in batching batchlib t100 qthresh1 agent orig; do
 			[ -f "$TMP/$r-$s" ] || continue
 			name=$r
 			[ "$r" = agent ] && name="pmtud-nf --no-prelimit"
 			[ "$r" = batching ] && name="minimal reader, qthresh 1000 (ceiling)"
 			[ "$r" = batchlib ] && name="minimal reader, qthresh 1000, libnetfilter_log parser"
 			[ "$r" = qthresh1 ] && name="minimal reader, qthresh 1"
+			[ "$r" = t100 ] && name="minimal reader, qthresh 100, default nlbufsiz"
 			[ "$r" = orig ] && name="original pmtud ($(basename "$PMTUD_ORIG"))"
 			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(lbl "$s")" "$name" \
 				"$(col "$r-$s" 2)" "$(ratio "$(col "$r-$s" 2)" "$(col "batching-$s" 2)")" \
