@@ -439,10 +439,11 @@ static bool vip_allowed(const struct classify_policy *pol,
 
 /* One's complement sum of p[0, n) as 16-bit words in the host's byte
  * order (RFC 1071: the sum is byte-order independent up to a swap of
- * the result, and 0xffff swapped is 0xffff). 32-bit words into a 64-bit
- * sum (2^16 = 1 modulo 0xffff, so they fold to the 16-bit sum); at most
- * 65535 bytes, far from overflowing it. 8 bytes a step: two such
- * words. */
+ * the result, and 0xffff swapped is 0xffff). Since 2^16, 2^32 and 2^64
+ * are all 1 modulo 0xffff, wider words fold to the same 16-bit sum:
+ * 64-bit words into a 128-bit sum where the compiler has one (an add
+ * and an add-with-carry per 8 bytes, two chains), else 32-bit halves
+ * into a 64-bit sum. At most 65535 bytes: neither can overflow. */
 static inline uint64_t sum_words(uint64_t sum, const uint8_t *p, size_t n)
 {
 	uint64_t q;
@@ -450,6 +451,21 @@ static inline uint64_t sum_words(uint64_t sum, const uint8_t *p, size_t n)
 	uint16_t h;
 	size_t i = 0;
 
+#ifdef __SIZEOF_INT128__
+	__extension__ unsigned __int128 s0 = sum, s1 = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		memcpy(&q, p + i, sizeof(q));
+		s0 += q;
+		memcpy(&q, p + i + 8, sizeof(q));
+		s1 += q;
+	}
+	s0 += s1;
+	/* 128 -> 64 -> 33 bits, all kept by a 64-bit sum. */
+	q = (uint64_t)s0 + (uint64_t)(s0 >> 64);
+	q += q < (uint64_t)s0;
+	sum = (q & 0xffffffff) + (q >> 32);
+#endif
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&q, p + i, sizeof(q));
 		sum += (q & 0xffffffff) + (q >> 32);

@@ -25,9 +25,11 @@
  * queue threshold 1 each packet is its own datagram; with kernel
  * batching one datagram carries a whole batch, up to the skb's
  * tailroom: NFLOG_BATCH_BUFSIZ rounded up by the slab, below a slot.
- * The slots are allocated at open (nfnl_rx: not on the stack, nothing
- * per packet). A longer datagram arrives truncated, is
- * skipped, and shows up as a sequence gap. */
+ * Batches are taken one datagram per call (NFLOG_RX_SLOTS_BATCH): each
+ * is decided while the kernel's copy of it is still in the cache. The
+ * slots are allocated at open (nfnl_rx: not on the stack, nothing per
+ * packet). A longer datagram arrives truncated, is skipped, and shows
+ * up as a sequence gap. */
 #define NFLOG_RX_SLOTS		16
 #define NFLOG_RX_SLOT		(132 * 1024)
 #define NFLOG_RX_SLOTS_BATCH	1

@@ -16,6 +16,12 @@
 #             the largest nlbufsiz, flush timeout 0, 4 MiB receive
 #             buffer), parsing with the agent's one-pass parser: THE
 #             ceiling for CPU and throughput;
+#   readall   the same, also reading every byte of each packet (-C, a
+#             sum of 64-bit words): not a ceiling, the least that a
+#             relay checking a checksum adds to it;
+#   t100      the same reader at queue threshold 100 with the kernel's
+#             default nlbufsiz (one page): the configuration behind the
+#             figures issue 11 quoted, a tenth of the ceiling's batch;
 #   batchlib  the same, parsing with libnetfilter_log's
 #             nflog_nlmsg_parse() (-L), as a plain reader would;
 #   qthresh1  the same reader with queue threshold 1 (one skb and one
@@ -31,8 +37,9 @@
 #             README's iptables rules do).
 # The readers' rules are nft/pmtud.nft (nft/pmtud-nfqueue.nft) for h0
 # without the pre-limit. Every figure is the median of RUNS runs;
-# ratios are taken within one run of this script, so the machine's load
-# affects both sides alike (it is printed; re-run when it is high).
+# ratios are taken within one run of this script, and the flood rows
+# run the readers in turn, run by run, so a slow spell of the machine
+# hits them alike (the load is printed; re-run when it is high).
 #
 # Flood rows: COUNT PTBs (IPv4 and IPv6 alternating) from S distinct
 # sources, each source quoting 1000 clients for S = 1000 (10^6 distinct
@@ -55,8 +62,10 @@
 #                           [-o SECTIONS]  (comma list of flood, nfqueue,
 #                           prelimit, latency; default all)
 #        SOURCES (flood rows; default "1 1000 1000000"),
-#        READERS (flood rows; default "agent batching batchlib qthresh1",
-#        plus orig with PMTUD_ORIG), PMTUD_NF (default ./src/pmtud-nf), TOP_SRCDIR, TOP_BUILDDIR,
+#        READERS (flood rows; default "agent batching readall batchlib
+#        t100 qthresh1", plus orig with PMTUD_ORIG), BENCH_DEBUG (each
+#        run's counters line), PMTUD_NF (default ./src/pmtud-nf),
+#        TOP_SRCDIR, TOP_BUILDDIR,
 #        PMTUD_ORIG, PMTUD_ORIG_ARGS
 set -u
 
@@ -186,6 +195,7 @@ start_reader() {
 	[ "$rules" = none ] || ip netns exec "$H" nft -f "$TMP/$rules.nft" || die "nft -f $rules.nft"
 }
 start_batching() { start_reader batching pmtud "$TMP/nflog_reader" -t 1000 -b 131072; }
+start_readall() { start_reader readall pmtud "$TMP/nflog_reader" -t 1000 -b 131072 -C; }
 # The issue's own figure: threshold 100, the kernel's default nlbufsiz.
 start_t100() { start_reader t100 pmtud "$TMP/nflog_reader" -t 100; }
 start_batchlib() { start_reader batchlib pmtud "$TMP/nflog_reader" -t 1000 -b 131072 -L; }
@@ -321,7 +331,7 @@ echo "flood: $COUNT PTBs per run, $RUNS runs, quote payload $QUOTE bytes; load $
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 on() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 if [ -z "${READERS:-}" ]; then
-	READERS="agent batching batchlib qthresh1"
+	READERS="agent batching readall batchlib t100 qthresh1"
 	[ -n "${PMTUD_ORIG:-}" ] && READERS="$READERS orig"
 fi
 if on flood; then
@@ -397,7 +407,7 @@ if on flood; then
 	echo "| sources | reader | CPU s / 10^6 PTBs | ratio | flooder PTBs/s | ratio | lost | peak RSS KiB |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|"
 	for s in ${SOURCES:-1 1000 1000000}; do
-		for r in batching batchlib t100 qthresh1 agent orig; do
+		for r in batching readall batchlib t100 qthresh1 agent orig; do
 			[ -f "$TMP/$r-$s" ] || continue
 			name=$r
 			[ "$r" = agent ] && name="pmtud-nf --no-prelimit"
@@ -405,6 +415,7 @@ if on flood; then
 			[ "$r" = batchlib ] && name="minimal reader, qthresh 1000, libnetfilter_log parser"
 			[ "$r" = qthresh1 ] && name="minimal reader, qthresh 1"
 			[ "$r" = t100 ] && name="minimal reader, qthresh 100, default nlbufsiz"
+			[ "$r" = readall ] && name="minimal reader, qthresh 1000, reads every byte"
 			[ "$r" = orig ] && name="original pmtud ($(basename "$PMTUD_ORIG"))"
 			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(lbl "$s")" "$name" \
 				"$(col "$r-$s" 2)" "$(ratio "$(col "$r-$s" 2)" "$(col "batching-$s" 2)")" \
