@@ -371,16 +371,15 @@ fi
 if on latency; then
 	# Latency: every PTB its own flow and room in the interface budget.
 	echo "... latency" >&2
+	# Its ceiling: tests/io_driver, the same NFLOG input at queue
+	# threshold 1 and forward.c's broadcast send with nothing in between.
+	# The two in turn, run by run, as in the flood rows.
 	: >"$TMP/lat.raw"
+	: >"$TMP/latc.raw"
 	for i in $(seq "$RUNS"); do
 		start_agent --iface-rate 100000
 		flood -L -g 1000 -n "$LAT_COUNT" -s "$LAT_COUNT" >>"$TMP/lat.raw"
 		stop_reader
-	done
-	# Its ceiling: tests/io_driver, the same NFLOG input at queue
-	# threshold 1 and forward.c's broadcast send with nothing in between.
-	: >"$TMP/latc.raw"
-	for i in $(seq "$RUNS"); do
 		: >"$TMP/reader.log"
 		ip netns exec "$H" taskset -c 1 "$IO_DRIVER" -g 33 -f h0 >/dev/null 2>"$TMP/reader.log" &
 		READER=$!
@@ -388,6 +387,7 @@ if on latency; then
 		ip netns exec "$H" nft -f "$TMP/pmtud.nft" || die "nft -f pmtud.nft"
 		flood -L -g 1000 -n "$LAT_COUNT" -s "$LAT_COUNT" >>"$TMP/latc.raw"
 		stop_reader
+		echo "    latency run $i: pmtud-nf $(tail -n 1 "$TMP/lat.raw"); io_driver $(tail -n 1 "$TMP/latc.raw")" >&2
 	done
 	lat50=$(awk '{print $3}' "$TMP/lat.raw" | median)
 	lat99=$(awk '{print $5}' "$TMP/lat.raw" | median)
