@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,7 +29,7 @@
  * kernel builds one per packet) and one verdict accepts them all. The
  * slots are allocated at open (nfnl_rx): nothing on the stack,
  * nothing per packet. */
-#define NFQ_RX_SLOTS	16
+#define NFQ_RX_SLOTS	64
 
 /* Bounded work per wakeup: at most this many packets (plus the rest of
  * the last recvmmsg()) before the event loop serves its other sources;
@@ -63,6 +64,29 @@ static bool packet_id(const struct nlattr *const *attr, uint32_t *id,
 	return true;
 }
 
+/* The packet header attribute of a packet message, by a bounds-checked
+ * walk without callbacks: the verdict needs only the id, and comes
+ * before the full parse. NULL when absent or malformed up to it. */
+static const struct nlattr *packet_hdr_attr(const struct nlmsghdr *nlh)
+{
+	const size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	const uint8_t *p = (const uint8_t *)nlh + off;
+	const uint8_t *end = (const uint8_t *)nlh + nlh->nlmsg_len;
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_len < off)
+		return NULL;
+	while (end - p >= (ptrdiff_t)sizeof(*a)) {
+		a = (const struct nlattr *)p;
+		if (a->nla_len < sizeof(*a) || a->nla_len > end - p)
+			return NULL;
+		if ((a->nla_type & NLA_TYPE_MASK) == NFQA_PACKET_HDR)
+			return a;
+		p += NLA_ALIGN(a->nla_len);
+	}
+	return NULL;
+}
+
 /* One NF_ACCEPT verdict for every queued packet with an id up to
  * max_id (the kernel compares ids modulo 2^32). Returns 0 or -errno. */
 static int send_verdict(struct nfqueue_input *in, uint32_t max_id)
@@ -91,7 +115,8 @@ static bool scan_ids(const void *buf, size_t len, uint32_t *max_id,
 	bool any = false;
 
 	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-		struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+		/* Only the packet header is looked for here. */
+		const struct nlattr *attr[NFQA_PACKET_HDR + 1] = { NULL };
 		const struct nlmsgerr *e;
 		uint16_t proto;
 		uint32_t id;
@@ -105,8 +130,9 @@ static bool scan_ids(const void *buf, size_t len, uint32_t *max_id,
 				(*errors)++;
 			continue;
 		}
-		if (!is_packet(nlh) || nfq_nlmsg_parse(nlh, attr) < 0 ||
-		    !packet_id((const struct nlattr *const *)attr, &id, &proto))
+		if (!is_packet(nlh) ||
+		    !(attr[NFQA_PACKET_HDR] = packet_hdr_attr(nlh)) ||
+		    !packet_id(attr, &id, &proto))
 			continue;
 		*max_id = id;	/* ids rise in queue order */
 		any = true;

@@ -355,8 +355,14 @@ if on flood; then
 fi
 if on nfqueue; then
 	echo "... NFQUEUE, 1000000 sources" >&2
-	series "agentq" agent "start_agent --no-prelimit --input nfqueue" -s 1000000 -q 1
-	series "nfq" nfq start_nfq -s 1000000 -q 1
+	: >"$TMP/agentq.raw"
+	: >"$TMP/nfq.raw"
+	for i in $(seq "$RUNS"); do
+		run_one agentq agent "start_agent --no-prelimit --input nfqueue" -s 1000000 -q 1
+		run_one nfq nfq start_nfq -s 1000000 -q 1
+	done
+	finish agentq
+	finish nfq
 fi
 if on prelimit; then
 	for s in 10 1000000; do
