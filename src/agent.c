@@ -151,8 +151,8 @@ struct agent {
 	struct fair_bucket iface_bucket[PMTUD_MAX_IFACES];
 	struct fair_table fair;		/* sources' shares of those buckets */
 	struct own_addrs own;		/* the host's addresses, from watch */
-	/* policy.deny_src: peer_set, then the own addresses (build_policy);
-	 * PEERSET_MAX + OWN_ADDR_MAX entries */
+	/* policy.deny_src: peer_set and the own addresses, sorted, each
+	 * once (build_policy); room for PEERSET_MAX + OWN_ADDR_MAX */
 	struct pmtud_addr *deny;
 	struct rl_table *src_limit;
 	struct dedup dedup;		/* identical PTBs: one copy per window */
@@ -174,7 +174,7 @@ struct agent {
 	int timerfd;			/* stats_interval: metrics file, log summary */
 	bool metrics_failing;		/* the last write failed (logged once) */
 	struct log_limit loglim;	/* per-packet lines */
-	bool log_packets;		/* log_verbose() >= 1, read once */
+	bool log_packets;		/* log_verbose() >= 1: at start, at reload */
 	uint64_t now;			/* read once per input wakeup, not per PTB */
 	const uint8_t *pkt;		/* the packet being decided, for verbose 3 */
 	size_t pkt_len;
@@ -1140,6 +1140,7 @@ static void commit(struct agent *a, const struct pmtud_conf *n, struct staged *s
 	a->conf = n;
 	build_policy(a);
 	log_init(n->verbose);
+	a->log_packets = log_verbose() >= 1;
 	if (arm_timer(a) < 0)
 		log_msg(LOG_WARNING, "reload: stats timer: %s", strerror(errno));
 }

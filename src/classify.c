@@ -115,11 +115,18 @@ static inline uint32_t rd32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
+/* Canonical form (pmtud.h): an IPv4 address has bytes 4..15 zero,
+ * written here, so addr_order() may compare all 16. */
 static inline void set_addr(struct pmtud_addr *a, uint8_t family,
 			    const uint8_t *p)
 {
 	a->family = family;
-	memcpy(a->a, p, family == AF_INET ? 4 : 16);
+	if (family == AF_INET) {
+		memcpy(a->a, p, 4);
+		memset(a->a + 4, 0, 12);
+	} else {
+		memcpy(a->a, p, 16);
+	}
 }
 
 /* Compares only the address bytes: does not rely on zero padding. */
@@ -388,7 +395,9 @@ static inline uint64_t rd64_be(const uint8_t *p)
 }
 
 /* peerset_cmp()'s order (family, then the 16 address bytes) with two
- * 64-bit loads instead of a memcmp() call: it runs for every PTB. */
+ * 64-bit loads instead of a memcmp() call: it runs for every PTB. Both
+ * sides canonical: set_addr() here, pmtud_addr_parse() and the DNS
+ * answers for the list. */
 static inline int addr_order(const struct pmtud_addr *x,
 			     const struct pmtud_addr *y)
 {
