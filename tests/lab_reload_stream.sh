@@ -136,6 +136,23 @@ for input in ${INPUTS:-nflog nfqueue}; do
 	lab_ok "$input: the pre-limit set kept its sources ($e0 -> $e1)" \
 		eval '[ "$e0" -ge 1 ] && [ "$e1" -eq "$e0" ]'
 
+	# verbose from the file, by reload (the agent runs without -v):
+	# the per-packet lines start, and stop again without it.
+	decisions() { lab_agent_log S2 | grep -cE ' (FORWARD|DROP) ' || true; }
+	v0=$(decisions)
+	conf '{"iface": ["eth0"], "prelimit_rate": 9000, "verbose": 1}'
+	lab_agent_reload S2 >/dev/null
+	lab_send_ptb E v4 5 vary=1 >/dev/null
+	sleep 0.5
+	v1=$(decisions)
+	conf '{"iface": ["eth0"], "prelimit_rate": 9000}'
+	lab_agent_reload S2 >/dev/null
+	lab_send_ptb E v4 5 vary=1 >/dev/null
+	sleep 0.5
+	v2=$(decisions)
+	lab_ok "$input: verbose 1 by reload logs each PTB ($v0 -> $v1 lines), verbose 0 again stops ($v1 -> $v2)" \
+		eval '[ "$v1" -ge "$((v0 + 5))" ] && [ "$v2" -eq "$v1" ]'
+
 	# Shutdown during the stream.
 	before=$(counts)
 	stream
