@@ -129,26 +129,38 @@ static inline void set_addr(struct pmtud_addr *a, uint8_t family,
 	}
 }
 
-/* Compares only the address bytes: does not rely on zero padding. */
+static inline uint64_t rd64_be(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
+
+/* peerset_cmp()'s order (family, then the 16 address bytes) with two
+ * 64-bit loads instead of a memcmp() call: it runs for every PTB. Both
+ * sides canonical: set_addr() here, pmtud_addr_parse() and the DNS
+ * answers for the deny list. */
+static inline int addr_order(const struct pmtud_addr *x,
+			     const struct pmtud_addr *y)
+{
+	uint64_t xv, yv;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	xv = rd64_be(x->a);
+	yv = rd64_be(y->a);
+	if (xv == yv) {
+		xv = rd64_be(x->a + 8);
+		yv = rd64_be(y->a + 8);
+	}
+	return xv < yv ? -1 : xv > yv;
+}
+
 static inline bool addr_eq(const struct pmtud_addr *x,
 			   const struct pmtud_addr *y)
 {
-	uint64_t x0, x1, y0, y1;
-	uint32_t x4, y4;
-
-	/* Loads, not a memcmp() call: this runs for every PTB. */
-	if (x->family != y->family)
-		return false;
-	if (x->family == AF_INET) {
-		memcpy(&x4, x->a, sizeof(x4));
-		memcpy(&y4, y->a, sizeof(y4));
-		return x4 == y4;
-	}
-	memcpy(&x0, x->a, sizeof(x0));
-	memcpy(&x1, x->a + 8, sizeof(x1));
-	memcpy(&y0, y->a, sizeof(y0));
-	memcpy(&y1, y->a + 8, sizeof(y1));
-	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	return addr_order(x, y) == 0;
 }
 
 /* The ICMP error must come from the other family's stack otherwise. */
@@ -384,34 +396,6 @@ static bool port_allowed(const struct classify_policy *pol, uint16_t port)
 			hi = mid;
 	}
 	return false;
-}
-
-static inline uint64_t rd64_be(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be64toh(v);
-}
-
-/* peerset_cmp()'s order (family, then the 16 address bytes) with two
- * 64-bit loads instead of a memcmp() call: it runs for every PTB. Both
- * sides canonical: set_addr() here, pmtud_addr_parse() and the DNS
- * answers for the list. */
-static inline int addr_order(const struct pmtud_addr *x,
-			     const struct pmtud_addr *y)
-{
-	uint64_t xv, yv;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	xv = rd64_be(x->a);
-	yv = rd64_be(y->a);
-	if (xv == yv) {
-		xv = rd64_be(x->a + 8);
-		yv = rd64_be(y->a + 8);
-	}
-	return xv < yv ? -1 : xv > yv;
 }
 
 /* Binary search: the list is in canonical order (classify.h), and may

@@ -292,30 +292,25 @@ bool input_nflog_parse(const struct nlmsghdr *nlh, const struct nlattr **attr)
 		[NFULA_HWTYPE] = sizeof(uint16_t),
 		[NFULA_SEQ] = sizeof(uint32_t),
 	};
-	const uint8_t *p = (const uint8_t *)nlh + NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
-	const uint8_t *end = (const uint8_t *)nlh + nlh->nlmsg_len;
 	static const struct nlattr *const none[NFULA_MAX + 1];
+	const uint8_t *p, *end;
 	const struct nlattr *a;
 	uint16_t type;
 
 	/* A copy of a constant, not an initializer: compilers zero an
 	 * array this size with "rep stos", slow to start, per packet. */
 	memcpy(attr, none, sizeof(none));
-	if (nlh->nlmsg_len < NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)))
+	if (!nfnl_attrs(nlh, &p, &end))
 		return false;
-	while (end - p >= (ptrdiff_t)sizeof(*a)) {
-		a = (const struct nlattr *)p;
-		if (a->nla_len < sizeof(*a) || a->nla_len > end - p)
-			return false;
+	while ((a = nfnl_attr_next(&p, end))) {
 		type = a->nla_type & NLA_TYPE_MASK;
 		if (type <= NFULA_MAX) {
 			if (a->nla_len - sizeof(*a) < min_len[type])
 				return false;
 			attr[type] = a;
 		}
-		p += NLA_ALIGN(a->nla_len);
 	}
-	return true;
+	return nfnl_attrs_clean(p, end);
 }
 
 static int rx_data_cb(const struct nlmsghdr *nlh, void *arg)

@@ -9,7 +9,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -64,26 +63,19 @@ static bool packet_id(const struct nlattr *const *attr, uint32_t *id,
 	return true;
 }
 
-/* The packet header attribute of a packet message, by a bounds-checked
- * walk without callbacks: the verdict needs only the id, and comes
- * before the full parse. NULL when absent or malformed up to it. */
+/* The packet header attribute of a packet message, by the in-line
+ * walk (nfnl_sock.h): the verdict needs only the id, and comes before
+ * the full parse. NULL when absent or malformed up to it. */
 static const struct nlattr *packet_hdr_attr(const struct nlmsghdr *nlh)
 {
-	const size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
-	const uint8_t *p = (const uint8_t *)nlh + off;
-	const uint8_t *end = (const uint8_t *)nlh + nlh->nlmsg_len;
+	const uint8_t *p, *end;
 	const struct nlattr *a;
 
-	if (nlh->nlmsg_len < off)
+	if (!nfnl_attrs(nlh, &p, &end))
 		return NULL;
-	while (end - p >= (ptrdiff_t)sizeof(*a)) {
-		a = (const struct nlattr *)p;
-		if (a->nla_len < sizeof(*a) || a->nla_len > end - p)
-			return NULL;
+	while ((a = nfnl_attr_next(&p, end)))
 		if ((a->nla_type & NLA_TYPE_MASK) == NFQA_PACKET_HDR)
 			return a;
-		p += NLA_ALIGN(a->nla_len);
-	}
 	return NULL;
 }
 

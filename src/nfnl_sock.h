@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 
 struct mnl_socket;
 struct mmsghdr;
@@ -42,6 +44,39 @@ static inline uint8_t *nfnl_rx_slot(const struct nfnl_rx *rx, unsigned i)
 {
 	return rx->buf + (size_t)i * rx->size;
 }
+/* The attributes of one netfilter message, after its nfgenmsg, walked
+ * in line (no callbacks: both inputs' per-packet path). nfnl_attrs()
+ * sets the bounds (false: no room for the nfgenmsg); nfnl_attr_next()
+ * returns the next attribute whose length fits and steps past it, NULL
+ * at the end or at one that does not fit; nfnl_attrs_clean() then says
+ * which (trailing bytes too few for a header are ignored). */
+static inline bool nfnl_attrs(const struct nlmsghdr *nlh, const uint8_t **p,
+			      const uint8_t **end)
+{
+	const size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+
+	*p = (const uint8_t *)nlh + off;
+	*end = (const uint8_t *)nlh + nlh->nlmsg_len;
+	return nlh->nlmsg_len >= off;
+}
+
+static inline const struct nlattr *nfnl_attr_next(const uint8_t **p,
+						  const uint8_t *end)
+{
+	const struct nlattr *a = (const struct nlattr *)*p;
+
+	if (end - *p < (ptrdiff_t)sizeof(*a) || a->nla_len < sizeof(*a) ||
+	    a->nla_len > end - *p)
+		return NULL;
+	*p += NLA_ALIGN(a->nla_len);
+	return a;
+}
+
+static inline bool nfnl_attrs_clean(const uint8_t *p, const uint8_t *end)
+{
+	return end - p < (ptrdiff_t)sizeof(struct nlattr);
+}
+
 bool nfnl_instance_owner(const char *proc_path, uint16_t num, uint32_t *portid);
 
 #endif
