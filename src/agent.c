@@ -1,8 +1,8 @@
 /* agent.c - privileged setup, then one event loop:
  *
- *   input_nflog -> classify -> dedup -> ratelimit (flow, then the
- *   interface's budget, shared fairly between sources: fairshare)
- *   -> forward
+ *   input_nflog -> (no token on the interface: shed) -> classify ->
+ *   dedup -> the checksum -> ratelimit (flow, then the interface's
+ *   budget, shared fairly between sources: fairshare) -> forward
  *
  * All runtime state is in struct agent, owned by agent_run()'s frame.
  */
@@ -256,17 +256,23 @@ static void log_hex(const uint8_t *p, size_t len)
 	log_msg(LOG_DEBUG, "packet %zu bytes: %s%s", len, hex, n < len ? "..." : "");
 }
 
-static void log_decision_line(struct agent *a, const struct ptb_info *info,
-			      const char *verdict, const char *why)
+/* The line, once packet_log_ok() allowed it. */
+static void write_decision(const struct agent *a, const struct ptb_info *info,
+			   const char *verdict, const char *why)
 {
 	char desc[256];
 
-	if (!packet_log_ok(a))
-		return;
 	classify_format(info, desc, sizeof(desc));
 	log_msg(LOG_INFO, "%s %s: %s", verdict, why, desc);
 	if (log_verbose() >= 3 && a->pkt)
 		log_hex(a->pkt, a->pkt_len);
+}
+
+static void log_decision_line(struct agent *a, const struct ptb_info *info,
+			      const char *verdict, const char *why)
+{
+	if (packet_log_ok(a))
+		write_decision(a, info, verdict, why);
 }
 
 /* Inline: every dropped PTB of a flood comes here, almost always to do
@@ -355,6 +361,40 @@ static enum owner_kind ptb_owner(struct agent *a, const struct ptb_info *info,
 	return k;
 }
 
+/* Load shedding: the interface has no token, so no copy of this
+ * packet could go out whatever it holds, and it is counted "shed"
+ * without being classified (under a flood of valid PTBs, the fate of
+ * nearly all: the kernel's pre-limit does the same before logging).
+ * Tokens are only ever taken by PTBs that passed every check, so
+ * packets that fail them never empty the bucket: they are classified
+ * and counted by reason. Copies from other agents are never shed: they
+ * spend no token and are counted for the owner lookup (on_copy), so a
+ * broadcast, or a packet from a peer, takes the full path. */
+static bool shed(struct agent *a, const struct iface *ifc,
+		 const uint8_t *pkt, size_t len, const struct pkt_meta *meta)
+{
+	struct pmtud_addr src;
+
+	if (tb_ready(&a->iface_bucket[ifc - a->ifaces.ifs].tb, a->now) ||
+	    classify_l2_broadcast(meta) ||
+	    (a->n_peer_set && classify_outer_src(pkt, len, &src) &&
+	     from_peer(a, &src)))
+		return false;
+	a->cnt.received++;
+	a->cnt.shed++;
+	/* The line describes what it can; a packet is only parsed for a
+	 * line the log's limit lets through. */
+	if (a->log_packets && packet_log_ok(a)) {
+		struct ptb_info info;
+		struct pkt_meta m = *meta;
+
+		m.link_mtu = ifc->mtu;
+		classify_packet(&a->policy, pkt, len, &m, &info);
+		write_decision(a, &info, "DROP", "shed");
+	}
+	return true;
+}
+
 static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 		      const struct pkt_meta *meta)
 {
@@ -374,9 +414,11 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 	a->pkt_len = len;
 	/* The copy leaves where the PTB came in: never over that MTU. */
 	ifc = iface_find(&a->ifaces, (int)meta->ifindex);
+	if (ifc && shed(a, ifc, pkt, len, meta))
+		return;
 	m = *meta;
 	m.link_mtu = ifc ? ifc->mtu : 0;
-	r = classify_packet(&a->policy, pkt, len, &m, &info);
+	r = classify_headers(&a->policy, pkt, len, &m, &info);
 	if ((r == REASON_L2_BROADCAST && on_copy(a, pkt, len, VIA_BROADCAST)) ||
 	    (r == REASON_DENIED_SOURCE && from_peer(a, &info.outer_src) &&
 	     on_copy(a, pkt, len, VIA_PEER)))
@@ -394,20 +436,19 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 	}
 	now = a->now;
 	bucket = &a->iface_bucket[ifc - a->ifaces.ifs];
-	/* No token on the interface: no copy can go out, so nothing else
-	 * is spent on this PTB (no hash, no lookup). Under a flood of
-	 * valid PTBs this is the fate of almost all of them. */
-	if (!tb_ready(&bucket->tb, now)) {
-		a->cnt.limited_iface++;
-		log_decision(a, &info, "DROP", "ratelimit_iface");
-		return;
-	}
 	/* Before the other limits: a repetition spends no token of its
 	 * flow. */
 	fp = dedup_fingerprint(&a->dedup, &info);
 	if (dedup_seen(&a->dedup, fp, now)) {
 		a->cnt.deduplicated++;
 		log_decision(a, &info, "DROP", "deduplicated");
+		return;
+	}
+	/* Read to its end only now: a PTB dropped above is counted by
+	 * its reason, checksum unknown; none with a wrong one goes on. */
+	if (classify_checksum(pkt, &info) != REASON_FORWARD) {
+		a->cnt.dropped[REASON_BAD_CHECKSUM]++;
+		log_decision(a, &info, "DROP", classify_reason_name(REASON_BAD_CHECKSUM));
 		return;
 	}
 	/* The owner's kernel has the PTB: no copy, no token spent. Its

@@ -24,7 +24,9 @@
  *                      all of it is in the buffer.
  *  5. truncated        ICMP header (8 bytes) past the packet end.
  *  6. not_ptb          type/code other than 3/4 (v4) or 2/0 (v6).
- *  6b. bad_checksum    the ICMP checksum over the whole message (v6: with
+ *  6b. bad_checksum    (classify_packet() only; classify_headers() leaves
+ *                      it to classify_checksum(), after check 12)
+ *                      the ICMP checksum over the whole message (v6: with
  *                      the pseudo-header of the outer source and
  *                      destination, RFC 8200 8.1) does not verify: the
  *                      kernel drops such a PTB after netfilter's hooks, so
@@ -116,17 +118,29 @@ static inline uint32_t rd32(const uint8_t *p)
 }
 
 /* Canonical form (pmtud.h): an IPv4 address has bytes 4..15 zero,
- * written here, so addr_order() may compare all 16. */
+ * written here, so addr_order() may compare all 16. Written as one
+ * 16-byte store (pmtud_u64x2): dedup reads the address back at once,
+ * 16 bytes at a time, and the classifier 8 at a time; both are then
+ * forwarded from the store. */
 static inline void set_addr(struct pmtud_addr *a, uint8_t family,
 			    const uint8_t *p)
 {
+	pmtud_u64x2 v = { 0, 0 };
+
 	a->family = family;
 	if (family == AF_INET) {
-		memcpy(a->a, p, 4);
-		memset(a->a + 4, 0, 12);
+		uint32_t v4;
+
+		memcpy(&v4, p, 4);
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+		v[0] = v4;			/* bytes 0..3, as read */
+#else
+		v[0] = (uint64_t)v4 << 32;
+#endif
 	} else {
-		memcpy(a->a, p, 16);
+		memcpy(&v, p, 16);
 	}
+	memcpy(a->a, &v, 16);
 }
 
 static inline uint64_t rd64_be(const uint8_t *p)
@@ -175,9 +189,6 @@ static inline bool ethertype_mismatch(uint16_t et, unsigned version)
  * header shorter than Ethernet's, or of another link type, is ignored. */
 static bool l2_parse(const struct pkt_meta *m, uint16_t *et)
 {
-	static const uint8_t bcast[ETH_ALEN] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-	};
 	const uint8_t *h = m->hwhdr;
 	size_t off = 2 * ETH_ALEN;
 	uint16_t t;
@@ -190,12 +201,12 @@ static bool l2_parse(const struct pkt_meta *m, uint16_t *et)
 	for (int i = 0; i < 2 && (t == ETH_P_8021Q || t == ETH_P_8021AD); i++) {
 		off += 4;	/* TPID + TCI; inner type follows */
 		if (off + 2 > m->hwhdr_len)
-			return memcmp(h, bcast, ETH_ALEN) == 0;
+			return classify_eth_bcast(h);
 		t = rd16(h + off);
 	}
 	if (t != ETH_P_8021Q && t != ETH_P_8021AD)
 		*et = t;
-	return memcmp(h, bcast, ETH_ALEN) == 0;
+	return classify_eth_bcast(h);
 }
 
 /* Outer IPv4: on success the ICMP message is pkt[*icmp, *end), and
@@ -527,14 +538,19 @@ static enum classify_reason check_mtu(const struct classify_policy *pol,
 static enum classify_reason classify(const struct classify_policy *pol,
 				     const uint8_t *pkt, size_t len,
 				     const struct pkt_meta *meta,
-				     struct ptb_info *out)
+				     struct ptb_info *out, bool checksum)
 {
+	static const struct ptb_info zero;
 	enum classify_reason r;
 	size_t icmp = 0, end = 0, l4 = SIZE_MAX;
 	const uint8_t *ic;
 	unsigned version;
 	uint16_t et = 0;
 
+	/* A copy, not memset(): compilers make a variable-free memset of
+	 * this size a "rep stos", whose start-up costs more than the
+	 * whole classification of a small PTB. */
+	*out = zero;
 	if (meta && l2_parse(meta, &et))
 		return REASON_L2_BROADCAST;
 	if (len < 1)
@@ -553,6 +569,7 @@ static enum classify_reason classify(const struct classify_policy *pol,
 	if (r != REASON_FORWARD)
 		return r;
 	out->len = end;
+	out->icmp = icmp;
 	if (end - icmp < ICMP_HLEN)
 		return REASON_TRUNCATED;
 	ic = pkt + icmp;
@@ -560,7 +577,7 @@ static enum classify_reason classify(const struct classify_policy *pol,
 	if (version == 4 ? ic[0] != ICMP4_UNREACH || ic[1] != ICMP4_FRAG_NEEDED
 			 : ic[0] != ICMP6_PTB || ic[1] != 0)
 		return REASON_NOT_PTB;
-	if (!icmp_csum_ok(pkt, icmp, end, version))
+	if (checksum && !icmp_csum_ok(pkt, icmp, end, version))
 		return REASON_BAD_CHECKSUM;
 	if (denied(pol, &out->outer_src))
 		return REASON_DENIED_SOURCE;
@@ -608,13 +625,38 @@ enum classify_reason classify_packet(const struct classify_policy *pol,
 				     const struct pkt_meta *meta,
 				     struct ptb_info *out)
 {
-	static const struct ptb_info zero;
+	return classify(pol, pkt, len, meta, out, true);
+}
 
-	/* A copy, not memset(): compilers make a variable-free memset of
-	 * this size a "rep stos", whose start-up costs more than the
-	 * whole classification of a small PTB. */
-	*out = zero;
-	return classify(pol, pkt, len, meta, out);
+enum classify_reason classify_headers(const struct classify_policy *pol,
+				      const uint8_t *pkt, size_t len,
+				      const struct pkt_meta *meta,
+				      struct ptb_info *out)
+{
+	return classify(pol, pkt, len, meta, out, false);
+}
+
+enum classify_reason classify_checksum(const uint8_t *pkt,
+				       const struct ptb_info *info)
+{
+	return icmp_csum_ok(pkt, info->icmp, info->len,
+			    info->family == AF_INET ? 4 : 6) ?
+	       REASON_FORWARD : REASON_BAD_CHECKSUM;
+}
+
+bool classify_outer_src(const uint8_t *pkt, size_t len,
+			struct pmtud_addr *src)
+{
+	static const struct pmtud_addr zero;
+
+	*src = zero;
+	if (len >= IP4_HLEN && pkt[0] >> 4 == 4)
+		set_addr(src, AF_INET, pkt + 12);
+	else if (len >= IP6_HLEN && pkt[0] >> 4 == 6)
+		set_addr(src, AF_INET6, pkt + 8);
+	else
+		return false;
+	return true;
 }
 
 static const char *proto_name(uint8_t p)

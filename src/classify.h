@@ -22,6 +22,8 @@
 #ifndef PMTUD_CLASSIFY_H
 #define PMTUD_CLASSIFY_H
 
+#include <linux/if_ether.h>
+#include <net/if_arp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "pmtud.h"
@@ -85,6 +87,7 @@ struct ptb_info {
 	uint16_t quoted_sport, quoted_dport;	/* host order */
 	uint32_t mtu;			/* advertised next-hop MTU */
 	size_t len;			/* IP total length: the bytes to relay */
+	size_t icmp;			/* offset of the ICMP header */
 };
 
 /* Policy applied by the classifier; built once from the config. */
@@ -111,6 +114,46 @@ enum classify_reason classify_packet(const struct classify_policy *pol,
 				     const uint8_t *pkt, size_t len,
 				     const struct pkt_meta *meta,
 				     struct ptb_info *out);
+
+/* What the agent reads of a packet it does not classify (load
+ * shedding, agent.c): whether it is a copy another agent broadcast
+ * (check 1 of classify.c, from meta alone; meta not NULL), and the
+ * outer source address of an IPv4/IPv6 header at least 20/40 bytes
+ * long (false, *src zeroed, otherwise). Neither validates anything
+ * else. Inline: asked of every packet of a flood. */
+static inline bool classify_eth_bcast(const uint8_t *dst_mac)
+{
+	return (dst_mac[0] & dst_mac[1] & dst_mac[2] & dst_mac[3] &
+		dst_mac[4] & dst_mac[5]) == 0xff;
+}
+
+static inline bool classify_l2_broadcast(const struct pkt_meta *meta)
+{
+	return meta->hwhdr && meta->hwhdr_len >= ETH_HLEN &&
+	       (meta->hwtype == 0 || meta->hwtype == ARPHRD_ETHER) &&
+	       classify_eth_bcast(meta->hwhdr);
+}
+
+bool classify_outer_src(const uint8_t *pkt, size_t len,
+			struct pmtud_addr *src);
+
+/* classify_packet() without check 6b: every check but the ICMP
+ * checksum, in the same order, so the packet is read no further than
+ * its headers (the quoted ones included). Its FORWARD means "a PTB to
+ * relay if classify_checksum() says so"; with any other reason the
+ * checksum is not known. For the agent, which verifies the checksum
+ * only of a PTB it is about to relay: a packet dropped for another
+ * reason is never read to its end (as the kernel verifies a UDP
+ * checksum when it delivers the datagram, not when it drops it). */
+enum classify_reason classify_headers(const struct classify_policy *pol,
+				      const uint8_t *pkt, size_t len,
+				      const struct pkt_meta *meta,
+				      struct ptb_info *out);
+
+/* Check 6b for a packet classify_headers() passed, info its result:
+ * REASON_FORWARD, or REASON_BAD_CHECKSUM. */
+enum classify_reason classify_checksum(const uint8_t *pkt,
+				       const struct ptb_info *info);
 
 /* One-line human description of info, for verbose logs:
  * "192.0.2.1 -> 203.0.113.10 mtu 1400 quoting tcp 203.0.113.10:80 ->

@@ -32,6 +32,7 @@ struct counters {
 	uint64_t deduplicated;		/* identical to one relayed within dedup_window */
 	uint64_t limited_source;
 	uint64_t limited_iface;
+	uint64_t shed;			/* not classified: the interface had no token */
 	uint64_t send_errors;
 	uint64_t input_enobufs;		/* NFLOG recv() ENOBUFS events */
 	uint64_t input_seq_gaps;	/* packets lost per NFLOG sequence numbers */

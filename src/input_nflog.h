@@ -11,9 +11,9 @@
  *    so, never a silent hang.
  *  - Adaptive batching (in->adaptive, on by default; the benchmark's
  *    fixed-threshold reader turns it off after open): threshold 1
- *    while calm; kernel batching (threshold 1000, a 128 KiB buffer,
- *    flush timeout 0) once batch_adapt.h says the rate calls for it,
- *    and back. The switches are counted in adapt.to_batch and
+ *    while calm; kernel batching (threshold 1000, nlbufsiz 131072: a
+ *    256 KiB batch; flush timeout 0) once batch_adapt.h says the rate
+ *    calls for it, and back. The switches are counted in adapt.to_batch and
  *    adapt.to_immediate.
  *  - input_nflog_receive() reads the non-blocking socket (recvmmsg;
  *    each datagram may carry many messages) until it is empty or about
@@ -66,6 +66,14 @@ int input_nflog_open(struct nflog_input *in, uint16_t group, uint32_t rcvbuf,
 /* Returns packets delivered (>= 0), or -1 on a fatal socket error. */
 int input_nflog_receive(struct nflog_input *in, pkt_cb cb, void *arg);
 int input_nflog_idle(struct nflog_input *in);
+/* The packets of one datagram as recvmsg() returned it (len bytes at
+ * buf, 4-byte aligned), to cb in order: what input_nflog_receive()
+ * does with each, also for the fuzzer. Other and malformed messages
+ * are skipped; a malformed header ends the datagram. Every pointer cb
+ * gets lies within buf. Counts in in (received, seq_gaps); in->nl is
+ * not used. Returns the packets delivered. */
+int input_nflog_datagram(struct nflog_input *in, const void *buf, size_t len,
+			 pkt_cb cb, void *arg);
 /* One packet message's attributes into attr[NFULA_MAX + 1] (cleared
  * here first): every attribute within the message, the integer ones
  * (packet header, input ifindex, hwtype, seq) at least their size.

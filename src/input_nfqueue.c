@@ -19,6 +19,7 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include "input_nfqueue.h"
 #include "nfnl_sock.h"
+#include "nlmsg_walk.h"
 
 /* Room for one message with a full 64 KiB copy range plus headers and
  * attributes, so MSG_TRUNC cannot happen. */
@@ -102,11 +103,11 @@ static int send_verdict(struct nfqueue_input *in, uint32_t max_id)
 static bool scan_ids(const void *buf, size_t len, uint32_t *max_id,
 		     uint64_t *errors)
 {
-	const struct nlmsghdr *nlh = buf;
-	int left = (int)len;
+	const struct nlmsghdr *nlh;
+	size_t off = 0;
 	bool any = false;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	while ((nlh = nlmsg_walk_next(buf, len, &off))) {
 		/* Only the packet header is looked for here. */
 		const struct nlattr *attr[NFQA_PACKET_HDR + 1] = { NULL };
 		const struct nlmsgerr *e;
@@ -156,6 +157,8 @@ static int nfq_talk(struct nfqueue_input *in, struct nlmsghdr *nlh)
 		if (scan_ids(buf, (size_t)n, &max_id, NULL) &&
 		    send_verdict(in, max_id) < 0)
 			in->verdict_errors++;
+		if (!nlmsg_walk_sane(buf, (size_t)n))
+			return -EBADMSG;
 		ret = mnl_cb_run(buf, (size_t)n, seq, in->portid, NULL, NULL);
 		if (ret == MNL_CB_STOP)
 			return 0;
@@ -248,10 +251,11 @@ static void track_id(struct nfqueue_input *in, uint32_t id)
 static int deliver(struct nfqueue_input *in, const void *buf, size_t len,
 		   pkt_cb cb, void *arg)
 {
-	const struct nlmsghdr *nlh = buf;
-	int left = (int)len, delivered = 0;
+	const struct nlmsghdr *nlh;
+	size_t off = 0;
+	int delivered = 0;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	while ((nlh = nlmsg_walk_next(buf, len, &off))) {
 		struct nlattr *attr[NFQA_MAX + 1] = { NULL };
 		struct pkt_meta meta = { 0 };
 		const struct nlattr *a, *payload;

@@ -64,6 +64,8 @@ static void walk(struct sink *s, const struct metrics_view *v)
 	s->family(s, "ratelimited", "Valid PTBs not relayed because a rate limit was exceeded.");
 	s->sample(s, "ratelimited", "limit", "source", "limited_source", c->limited_source);
 	s->sample(s, "ratelimited", "limit", "iface", "limited_iface", c->limited_iface);
+	one(s, "shed", "Packets not classified because their interface had no token for a copy (load shedding under a flood).",
+	    "shed", c->shed);
 	one(s, "send_errors", "Copies the kernel refused to send.",
 	    "send_errors", c->send_errors);
 	one(s, "input_lost_enobufs", "Input socket overruns (ENOBUFS): the kernel dropped messages.",

@@ -24,6 +24,7 @@
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
+#include "nlmsg_walk.h"
 #include "owner.h"
 
 #define TCP_STATE_LISTEN	10	/* TCP_LISTEN in the kernel's enum */
@@ -157,13 +158,13 @@ static int parse_error(const struct nlmsghdr *nlh, struct owner_answer *out)
 int owner_parse_answer(const void *buf, size_t len, uint32_t seq,
 		       const struct owner_flow *f, struct owner_answer *out)
 {
-	const struct nlmsghdr *nlh = buf;
-	int left = len > INT32_MAX ? INT32_MAX : (int)len;
+	const struct nlmsghdr *nlh;
+	size_t off = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->result = OWNER_ERROR;
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	while ((nlh = nlmsg_walk_next(buf, len, &off))) {
 		if (nlh->nlmsg_seq != seq)
 			continue;
 		if (nlh->nlmsg_type == NLMSG_ERROR)

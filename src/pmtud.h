@@ -19,6 +19,14 @@ enum pmtud_exit {
 	EXIT_RUNTIME = 5,	/* fatal error while running */
 };
 
+/* Two 64-bit words moved as one 16-byte access (GCC/clang vector
+ * extension). An address the classifier writes and dedup reads back at
+ * once must be stored and loaded at the same width: a load that spans
+ * two smaller stores is not forwarded from them and stalls until they
+ * reach the cache, once per PTB. Moved with memcpy(): no alignment is
+ * assumed. */
+typedef uint64_t pmtud_u64x2 __attribute__((vector_size(16)));
+
 /* An IPv4 or IPv6 address. Family is AF_INET or AF_INET6. IPv4 is
  * kept in the first 4 bytes of a, the rest zero, so that a key built
  * from it is the same however it was parsed. */

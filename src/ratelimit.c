@@ -61,16 +61,12 @@
 #include "ratelimit.h"
 #include "siphash.h"
 
-#define NS_PER_S	1000000000.0
 #define RL_WAYS		8
 #define RL_MAX_ENTRIES	(UINT32_C(1) << 28)
 /* Longest refill span kept, in ns (~31 years): a bucket that slow never
  * refills in practice, and tat + span cannot overflow for ~500 years
  * of uptime. */
 #define RL_MAX_SPAN	1e18
-/* Sums of fractional refills may land a hair under 1.0 (1/3 + 1/3 +
- * 1/3); a billionth of a token of leniency keeps exact rates exact. */
-#define TB_EPSILON	1e-9
 
 /* ---- per-interface bucket ---- */
 
@@ -80,17 +76,6 @@ void tb_init(struct token_bucket *tb, double rate, double burst, uint64_t now_ns
 	tb->burst = burst;
 	tb->tokens = burst;
 	tb->last_ns = now_ns;
-}
-
-bool tb_ready(struct token_bucket *tb, uint64_t now_ns)
-{
-	if (now_ns > tb->last_ns) {
-		tb->tokens += (double)(now_ns - tb->last_ns) * tb->rate / NS_PER_S;
-		if (tb->tokens > tb->burst)
-			tb->tokens = tb->burst;
-		tb->last_ns = now_ns;
-	}
-	return tb->tokens >= 1.0 - TB_EPSILON;
 }
 
 bool tb_allow(struct token_bucket *tb, uint64_t now_ns)
@@ -143,7 +128,7 @@ static int rl_params(double rate, double burst, uint64_t *interval, uint64_t *ta
 		errno = EINVAL;
 		return -1;
 	}
-	*interval = rl_span(NS_PER_S / rate);
+	*interval = rl_span(TB_NS_PER_S / rate);
 	if (*interval == 0)
 		*interval = 1;
 	*tau = rl_span((burst - 1) * (double)*interval);

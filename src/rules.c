@@ -39,6 +39,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include "log.h"
+#include "nlmsg_walk.h"
 #include "peerset.h"
 #include "rules.h"
 #include "rules_expr.h"
@@ -173,8 +174,8 @@ static int nl_wait(struct rules *r, uint32_t begin_seq, uint32_t lo, uint32_t hi
 
 	while (pending > 0) {
 		ssize_t len = mnl_socket_recvfrom(r->nl, buf, sizeof(buf));
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-		int left;
+		const struct nlmsghdr *nlh;
+		size_t off = 0;
 
 		if (len < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -182,8 +183,7 @@ static int nl_wait(struct rules *r, uint32_t begin_seq, uint32_t lo, uint32_t hi
 			*fail_seq = 0;	/* no answer to blame on a message */
 			return -1;
 		}
-		for (left = (int)len; mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left)) {
+		while ((nlh = nlmsg_walk_next(buf, (size_t)len, &off))) {
 			uint32_t seq = nlh->nlmsg_seq;
 			bool ours = seq >= lo && seq <= hi;
 			const struct nlmsgerr *e;

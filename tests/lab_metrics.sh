@@ -91,6 +91,7 @@ others_zero()
 		[ "$(prom pmtud_deduplicated_total)" -eq 0 ] &&
 		[ "$(prom 'pmtud_ratelimited_total{limit="source"}')" -eq 0 ] &&
 		[ "$(prom 'pmtud_ratelimited_total{limit="iface"}')" -eq 0 ] &&
+		[ "$(prom pmtud_shed_total)" -eq 0 ] &&
 		[ "$(prom pmtud_send_errors_total)" -eq 0 ] &&
 		[ "$(prom pmtud_input_lost_enobufs_total)" -eq 0 ] &&
 		[ "$(prom pmtud_input_seq_gaps_total)" -eq 0 ]
@@ -162,6 +163,7 @@ same_values()
 	       "deduplicated": "pmtud_deduplicated_total",
 	       "limited_source": 'pmtud_ratelimited_total{limit="source"}',
 	       "limited_iface": 'pmtud_ratelimited_total{limit="iface"}',
+	       "shed": "pmtud_shed_total",
 	       "send_errors": "pmtud_send_errors_total",
 	       "lost_enobufs": "pmtud_input_lost_enobufs_total",
 	       "seq_gaps": "pmtud_input_seq_gaps_total",

@@ -17,6 +17,9 @@
 #  4. a crafted PTB for a flow that exists nowhere: "remote", lookup
 #     "absent", relayed; the copy counted on the other server as
 #     owner="remote";
+#  4b. copies are never shed: with S1's interface out of tokens, the
+#     PTBs S1 gets are shed, the copies S2 broadcasts still counted
+#     (2b: the same on S3 for copies from its peer S1);
 #  5. the lookup budget holds under a flood of distinct PTBs (owner_rate
 #     20): lookups within burst + rate x time, the rest "limited" and
 #     relayed as owner "unknown"; the copies reaching the other server
@@ -100,6 +103,38 @@ rescued()
 	done
 }
 
+# shed_copies NODE VIA ROUTE PER_FAMILY: NODE's agent (started with
+# one token: --iface-rate 0.001 --iface-burst 1) gets PER_FAMILY PTBs
+# of each family from R: one is relayed, the rest shed unclassified
+# and logged so. Then ROUTE (lab_set_owner's arguments) sends R's ICMP
+# elsewhere, and the copies of one PTB per family that reach NODE via
+# VIA are still counted, none shed.
+shed_copies()
+{
+	local node=$1 via=$2 route=$3 per=$4 line v4 v6 c4 c6 n
+	n=$((2 * per))
+	lab_send_ptb E v4 "$per" qdst=198.51.100.210 vary=1 >/dev/null &&
+		lab_send_ptb E v6 "$per" qdst=2001:db8:c::210 vary=1 >/dev/null
+	line=$(lab_agent_wait_received "$node" $n)
+	lab_ok "shed: $node relayed 1 of $n PTBs, shed $((n - 1)) unclassified ($(lab_counter "$line" forwarded), $(lab_counter "$line" shed)), logged as such" \
+		eval "[ $(lab_counter "$line" received) -eq $n ] && [ $(lab_counter "$line" forwarded) -eq 1 ] &&
+		      [ $(lab_counter "$line" shed) -eq $((n - 1)) ] &&
+		      [ $(grep -c 'DROP shed: ' "$LAB_DIR/agent-$node.log") -eq $((n - 1)) ]"
+	# shellcheck disable=SC2086 # route: one or two node names
+	lab_set_owner $route || { echo "Bail out! lab_set_owner $route"; exit 1; }
+	c4=$(lab_owner_count "$node" "copies_received_total{family=\"4\",via=\"$via\",owner=\"remote\"}")
+	c6=$(lab_owner_count "$node" "copies_received_total{family=\"6\",via=\"$via\",owner=\"remote\"}")
+	lab_send_ptb E v4 1 qdst=198.51.100.220 >/dev/null &&
+		lab_send_ptb E v6 1 qdst=2001:db8:c::220 >/dev/null
+	v4=$(wait_count "$node" "copies_received_total{family=\"4\",via=\"$via\",owner=\"remote\"}" $((c4 + 1)))
+	v6=$(wait_count "$node" "copies_received_total{family=\"6\",via=\"$via\",owner=\"remote\"}" $((c6 + 1)))
+	line=$(lab_agent_counters "$node")
+	lab_ok "shed: with no token left, $node still counts both $via copies ($v4, $v6), none shed ($(lab_counter "$line" shed))" \
+		eval "[ $v4 -eq $((c4 + 1)) ] && [ $v6 -eq $((c6 + 1)) ] &&
+		      [ $(lab_counter "$line" shed) -eq $((n - 1)) ] && [ $(lab_counter "$line" received) -eq $n ]"
+}
+ONE_TOKEN=(--iface-rate 0.001 --iface-burst 1)
+
 # 1. Misdelivered PTBs, rescued by a broadcast copy.
 agent S1 --metrics-file "$LAB_DIR/s1.prom" --stats-interval 1 &&
 	agent S2 --metrics-file "$LAB_DIR/s2.prom" --stats-interval 1 ||
@@ -153,6 +188,15 @@ lab_ok "no such flow: S2 counts both remote, lookups absent, relays both" \
 v=$(wait_count S1 'copies_received_total{family="4",via="broadcast",owner="remote"}' $((c4 + 1)))
 lab_ok "no such flow: S1 got the copy, owner=\"remote\" ($v), S1 saw them as broadcasts ($(lab_ptb_count S1 v4 bcast), $(lab_ptb_count S1 v6 bcast))" \
 	eval "[ $v -eq $((c4 + 1)) ] && [ $(lab_ptb_count S1 v4 bcast) -eq 1 ] && [ $(lab_ptb_count S1 v6 bcast) -eq 1 ]"
+lab_stop_agent S1; lab_stop_agent S2
+
+# 4b. Copies are never shed: S1's interface has one token; of 6 PTBs R
+# sends S1, one is relayed and 5 are shed. The copies S2 then
+# broadcasts still reach S1's owner lookup.
+lab_ptb_reset
+agent S1 "${ONE_TOKEN[@]}" && agent S2 || { echo "Bail out! agents (shed)"; exit 1; }
+lab_set_owner S1 S1 || { echo "Bail out! lab_set_owner S1 S1"; exit 1; }
+shed_copies S1 broadcast S1 3
 lab_stop_agent S1; lab_stop_agent S2
 
 # 3. PTBs that reach the owner itself: local; no copy unless relay_owned.
@@ -239,6 +283,16 @@ lab_note "S3: $(grep -F 'pmtud_copies_received_total: ' "$LAB_DIR/agent-S3.log" 
 line=$(lab_agent_counters S3)
 lab_ok "S3 relayed none of the peer copies (forwarded $(lab_counter "$line" forwarded))" \
 	[ "$(lab_counter "$line" forwarded)" -eq 0 ]
+lab_stop_agent S1; lab_stop_agent S3
+
+# 2b. Peer copies are never shed either: the same on S3, whose
+# copies come from its peer S1.
+lab_ptb_reset
+agent S1 --peers 192.0.2.130,2001:db8:3::3 &&
+	agent S3 --peers 203.0.113.1,2001:db8:1::1 "${ONE_TOKEN[@]}" ||
+	{ echo "Bail out! agents (peers, shed)"; exit 1; }
+lab_set_owner S3 S3 || { echo "Bail out! lab_set_owner S3 S3"; exit 1; }
+shed_copies S3 peer "S3 S1" 2
 lab_stop_agent S1; lab_stop_agent S3
 
 lab_finish

@@ -18,6 +18,9 @@
 #include "pktbuild.h"
 
 static unsigned n_run, n_failed;
+/* Every classification is also made in two steps, as the agent makes
+ * it: calls and disagreements, reported by test_split(). */
+static unsigned n_split, n_split_bad;
 
 static void ok(bool cond, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -36,7 +39,30 @@ static void ok(bool cond, const char *fmt, ...)
 	putchar('\n');
 }
 
-/* Classify a private, exactly sized copy of pkt (and of the hwhdr). */
+/* Does classify_headers() + classify_checksum() say what r, info said?
+ * A PTB the headers pass is r exactly when its checksum is right, else
+ * r is bad_checksum; one they refuse has their reason, or bad_checksum
+ * when the full check reached the checksum first. */
+static bool split_agrees(const struct classify_policy *pol,
+			 const uint8_t *b, size_t len,
+			 const struct pkt_meta *meta,
+			 enum classify_reason r, const struct ptb_info *info)
+{
+	struct ptb_info h;
+	enum classify_reason rh = classify_headers(pol, b, len, meta, &h);
+
+	if (rh == REASON_FORWARD) {
+		enum classify_reason rc = classify_checksum(b, &h);
+
+		return rc == r && (rc != REASON_FORWARD ||
+				   memcmp(&h, info, sizeof(h)) == 0);
+	}
+	return r == REASON_BAD_CHECKSUM ||
+	       (rh == r && memcmp(&h, info, sizeof(h)) == 0);
+}
+
+/* Classify a private, exactly sized copy of pkt (and of the hwhdr),
+ * both ways. */
 static enum classify_reason run_raw(const struct classify_policy *pol,
 				    const uint8_t *b, size_t len,
 				    const struct pkt_meta *meta,
@@ -60,6 +86,11 @@ static enum classify_reason run_raw(const struct classify_policy *pol,
 		}
 	}
 	r = classify_packet(pol, copy, len, meta ? &m : NULL, info);
+	n_split++;
+	if (!split_agrees(pol, copy, len, meta ? &m : NULL, r, info) &&
+	    n_split_bad++ < 5)
+		printf("# two-step classification differs: %s\n",
+		       classify_reason_name(r));
 	free(hw);
 	free(copy);
 	return r;
@@ -1444,6 +1475,13 @@ static void test_fuzz(void)
 	   count[REASON_FORWARD], distinct, REASON_MAX);
 }
 
+static void test_split(void)
+{
+	ok(n_split > 200000 && n_split_bad == 0,
+	   "classify_headers + classify_checksum agree with classify_packet in %u calls (%u differ)",
+	   n_split, n_split_bad);
+}
+
 int main(void)
 {
 	test_names();
@@ -1464,6 +1502,7 @@ int main(void)
 	test_checksum();
 	test_oversized();
 	test_fuzz();
+	test_split();
 	printf("1..%u\n", n_run);
 	return n_failed ? 1 : 0;
 }

@@ -243,6 +243,13 @@ static void test_parse(void)
 	((struct nlmsghdr *)buf)->nlmsg_len = NLMSG_LENGTH(2);
 	CHECK(owner_parse_answer(buf, len, SEQ, &t4, &a) == -1);
 
+	/* A length of 2^31 or more after a valid message: libmnl's walk
+	 * took it as negative and read on (nlmsg_walk.h); here the walk
+	 * ends at it, within the buffer. */
+	len = error_msg(buf, SEQ - 1, ENOENT);
+	memset(buf + len, 0xc4, 64);
+	CHECK(owner_parse_answer(buf, len + 64, SEQ, &t4, &a) == 0);
+
 	/* A stray answer first, then ours, in one buffer. */
 	len = answer(buf, sizeof(buf), SEQ - 1, AF_INET, 1, &t4, 0, 0);
 	len += error_msg(buf + len, SEQ, ENOENT);

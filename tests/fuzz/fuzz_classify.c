@@ -209,7 +209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct classify_policy pol = { 0 };
 	struct pkt_meta meta = { 0 };
 	struct ptb_info info, again;
-	enum classify_reason r;
+	enum classify_reason r, rh;
 	uint8_t *pkt, *hw = NULL;
 	size_t hwlen = 0;
 
@@ -262,6 +262,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(classify_packet(&pol, pkt, size, data[0] & FC_META ? &meta : NULL,
 			      &again) == r &&
 	      memcmp(&info, &again, sizeof(info)) == 0, "deterministic");
+	/* The agent's two steps: every check but the checksum, then the
+	 * checksum. They agree with the one-step verdict: a PTB that
+	 * passes the headers is r exactly when its checksum is right,
+	 * else r is bad_checksum; one they refuse has their reason, or
+	 * bad_checksum when the one-step check reached it first. */
+	rh = classify_headers(&pol, pkt, size, data[0] & FC_META ? &meta : NULL,
+			      &again);
+	if (rh == REASON_FORWARD)
+		check(classify_checksum(pkt, &again) == r &&
+		      (r != REASON_FORWARD ||
+		       memcmp(&info, &again, sizeof(info)) == 0),
+		      "two steps: headers pass, checksum decides");
+	else
+		check(r == REASON_BAD_CHECKSUM ||
+		      (rh == r && memcmp(&info, &again, sizeof(info)) == 0),
+		      "two steps: the headers' reason");
 	free(pkt);
 	free(hw);
 	return 0;

@@ -17,7 +17,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 fz=$top/tests/fuzz
 out=${FUZZ_BUILD_DIR:-$top/build-fuzz}
 secs=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"classify conf"}
+targets=${FUZZ_TARGETS:-"classify conf nflog"}
 cc=${FUZZ_CC:-clang}
 
 mkdir -p "$out"
@@ -33,12 +33,16 @@ cflags=(-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
 	-I"$out" -I"$top/src" -I"$fz")
 read -r -a jansson_cflags <<< "$(pkg-config --cflags jansson)"
 read -r -a jansson_libs <<< "$(pkg-config --libs jansson)"
+read -r -a nflog_cflags <<< "$(pkg-config --cflags libmnl libnetfilter_log)"
+read -r -a nflog_libs <<< "$(pkg-config --libs libmnl libnetfilter_log)"
 
 # Target name -> its sources and libFuzzer options.
 sources() {
 	case $1 in
 	classify) echo "$fz/fuzz_classify.c $top/src/classify.c $top/src/addr.c" ;;
 	conf) echo "$fz/fuzz_conf.c $top/src/conf_*.c $top/src/addr.c" ;;
+	nflog) echo "$fz/fuzz_nflog.c $top/src/input_nflog.c $top/src/nfnl_sock.c" \
+		"$top/src/batch_adapt.c $top/src/classify.c $top/src/addr.c" ;;
 	*) echo "run.sh: unknown target $1" >&2; return 1 ;;
 	esac
 }
@@ -47,6 +51,7 @@ options() {
 	case $1 in
 	classify) echo "-max_len=2048" ;;
 	conf) echo "-max_len=4096 -dict=$out/conf.dict" ;;
+	nflog) echo "-max_len=4096" ;;
 	esac
 }
 
@@ -74,8 +79,8 @@ build() {	# build target -> $out/fuzz_<target>
 	local src
 	src=$(sources "$1") || return 1
 	# shellcheck disable=SC2086
-	"$cc" "${cflags[@]}" "${jansson_cflags[@]}" $src \
-		"${jansson_libs[@]}" -o "$out/fuzz_$1"
+	"$cc" "${cflags[@]}" "${jansson_cflags[@]}" "${nflog_cflags[@]}" $src \
+		"${jansson_libs[@]}" "${nflog_libs[@]}" -o "$out/fuzz_$1"
 }
 
 # Every committed reproducer must now pass (run once each, no fuzzing).
