@@ -131,6 +131,8 @@ static inline void set_addr(struct pmtud_addr *a, uint8_t family,
 	if (family == AF_INET) {
 		uint32_t v4;
 
+		/* A lane, not memcpy() into v: that would store v, write 4
+		 * bytes over it and load it back across the two stores. */
 		memcpy(&v4, p, 4);
 #if __BYTE_ORDER == __LITTLE_ENDIAN
 		v[0] = v4;			/* bytes 0..3, as read */

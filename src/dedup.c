@@ -46,23 +46,15 @@ void dedup_set_window(struct dedup *d, double window_s)
  * memo: building the hashed tuple byte by byte costs more than a hit.
  * 16 bytes at a time, in registers, as classify.c stores the addresses
  * (pmtud.h: pmtud_u64x2); the memo keeps them as plain words. */
-static inline pmtud_u64x2 ld128(const void *p)
-{
-	pmtud_u64x2 v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 static void tuple_words(const struct ptb_info *info, pmtud_u64x2 t[4])
 {
 	t[0] = (pmtud_u64x2){
 		(uint64_t)info->family << 48 | (uint64_t)info->quoted_proto << 40 |
 		(uint64_t)info->quoted_sport << 16 | info->quoted_dport,
 		info->mtu };
-	t[1] = ld128(info->outer_src.a);
-	t[2] = ld128(info->quoted_src.a);
-	t[3] = ld128(info->quoted_dst.a);
+	memcpy(&t[1], info->outer_src.a, 16);
+	memcpy(&t[2], info->quoted_src.a, 16);
+	memcpy(&t[3], info->quoted_dst.a, 16);
 }
 
 /* The memo's set: 2 ways, so two flows that share a set (a router's
@@ -76,11 +68,12 @@ static unsigned memo_set(const pmtud_u64x2 t[4])
 	return (unsigned)((x >> 32) % (DEDUP_MEMO / 2));
 }
 
-static bool words_eq(const uint64_t w[8], const pmtud_u64x2 t[4])
+static inline bool words_eq(const uint64_t w[8], const pmtud_u64x2 t[4])
 {
-	pmtud_u64x2 diff = (ld128(w) ^ t[0]) | (ld128(w + 2) ^ t[1]) |
-			   (ld128(w + 4) ^ t[2]) | (ld128(w + 6) ^ t[3]);
+	pmtud_u64x2 m[4], diff;
 
+	memcpy(m, w, sizeof(m));
+	diff = (m[0] ^ t[0]) | (m[1] ^ t[1]) | (m[2] ^ t[2]) | (m[3] ^ t[3]);
 	return (diff[0] | diff[1]) == 0;
 }
 

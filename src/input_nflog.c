@@ -376,13 +376,16 @@ int input_nflog_receive(struct nflog_input *in, pkt_cb cb, void *arg)
 {
 	struct mmsghdr *msgs;
 	unsigned vlen, counted = 0;
-	int i, n, delivered = 0;
+	int i, n, got, delivered = 0;
 
 	if (!in->nl)
 		return -1;
 	msgs = in->rx->msgs;
 	while (delivered < NFLOG_RX_BUDGET) {
-		vlen = in->adapt.batching ? NFLOG_RX_SLOTS_BATCH : NFLOG_RX_SLOTS;
+		/* By what the datagrams hold, not by the mode: after a
+		 * switch to batching, the packets queued before it still
+		 * come one per datagram, NFLOG_RX_SLOTS at a time. */
+		vlen = in->batches ? NFLOG_RX_SLOTS_BATCH : NFLOG_RX_SLOTS;
 		n = recvmmsg(in->fd, msgs, vlen, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -397,13 +400,17 @@ int input_nflog_receive(struct nflog_input *in, pkt_cb cb, void *arg)
 			}
 			return -1;
 		}
-		/* Error messages (a refused batching change) and malformed
-		 * batches end this datagram only; the socket stays usable. */
-		for (i = 0; i < n; i++)
-			if (!(msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
-				delivered += input_nflog_datagram(in,
-					nfnl_rx_slot(in->rx, (unsigned)i),
-					msgs[i].msg_len, cb, arg);
+		/* Error messages (a refused batching change) are skipped; a
+		 * malformed message ends its datagram only; the socket stays
+		 * usable. */
+		for (i = 0; i < n; i++) {
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+				continue;
+			got = input_nflog_datagram(in, nfnl_rx_slot(in->rx, (unsigned)i),
+						   msgs[i].msg_len, cb, arg);
+			in->batches = got > 1;
+			delivered += got;
+		}
 		/* Fewer than asked for: the queue was empty, no need for
 		 * one more call to hear EAGAIN. */
 		if ((unsigned)n < vlen)

@@ -56,6 +56,7 @@ struct nflog_input {
 	uint64_t seq_gaps;	/* packets lost per NFULA_SEQ (when present) */
 	uint32_t next_seq;
 	bool have_seq;
+	bool batches;		/* the last datagram held more than one packet */
 	bool adaptive;		/* false: threshold 1 for good */
 	struct batch_adapt adapt;
 	struct nfnl_rx *rx;	/* receive slots */

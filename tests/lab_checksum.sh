@@ -12,7 +12,9 @@
 #    dropped as bad_checksum: no broadcast, no copy to the peer;
 #  - the same PTBs with the right checksum are relayed, once by
 #    broadcast and once to the peer, and every copy S1 receives has a
-#    valid checksum.
+#    valid checksum;
+#  - with dedup on, a PTB with a wrong checksum spends no dedup entry
+#    and no owner lookup: the same PTB right after it is relayed.
 set -u
 # shellcheck source=tests/lab/lib.sh
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
@@ -74,19 +76,24 @@ for f in v4 v6; do
 	lab_ok "$f: only the $N valid PTBs sent to the peer ($(ucast $f))" [ "$(ucast $f)" -eq $N ]
 done
 
+# bad_then_good FAMILY QDST [KEY=VALUE...]: E sends one PTB quoting
+# QDST with a wrong checksum, then one with the right checksum (and the
+# keys given, lab_send_ptb's).
+bad_then_good()
+{
+	local f=$1 q=$2
+	shift 2
+	lab_send_ptb E "$f" 1 qdst="$q" csum=bad >/dev/null &&
+		lab_send_ptb E "$f" 1 qdst="$q" "$@" >/dev/null ||
+		{ echo "Bail out! lab_send_ptb $f $q"; exit 1; }
+}
+
 # 2. On the wire at S1, while E sends one bad and one good PTB per
 # family: every PTB that arrives has a valid checksum.
 n4=$(lab_ptb_count S1 v4) n6=$(lab_ptb_count S1 v6)
 lab_sniff S1 30 "$LAB_DIR/wire" || { echo "Bail out! sniffer on S1"; exit 1; }
-for f in v4 v6; do
-	case $f in
-	v4) q=198.51.100.130 ;;
-	v6) q=2001:db8:c::1:30 ;;
-	esac
-	lab_send_ptb E $f 1 qdst=$q csum=bad >/dev/null &&
-		lab_send_ptb E $f 1 qdst=$q dport=40001 >/dev/null ||
-		{ echo "Bail out! lab_send_ptb $f (wire)"; exit 1; }
-done
+bad_then_good v4 198.51.100.130 dport=40001
+bad_then_good v6 2001:db8:c::1:30 dport=40001
 wait_s1 v4 $((n4 + 2)); wait_s1 v6 $((n6 + 2))
 sleep 0.5	# any extra copy
 lab_sniff_stop
@@ -99,6 +106,29 @@ for f in v4 v6; do
 	lab_ok "$f: no PTB with a wrong checksum reached S1" \
 		[ "$(grep -c "^$f 0$" "$LAB_DIR/ptbs")" -eq 0 ]
 done
+lab_stop_agent S2
+
+# 3. With dedup on: a PTB with a wrong checksum spends neither a dedup
+# entry nor an owner lookup (the checksum is checked before both). The
+# same PTB with the right checksum, right after it, is relayed and
+# looked up once.
+lab_start_agent S2 -c "$CONF" -i "$LAB_SEG_IF" -v --no-prelimit --dedup-window 5 ||
+	{ echo "Bail out! agent on S2 (dedup)"; exit 1; }
+lookups()
+{
+	local r n=0
+	for r in found absent error limited; do
+		n=$((n + $(lab_owner_count S2 "owner_lookups_total{result=\"$r\"}")))
+	done
+	echo $n
+}
+bad_then_good v4 198.51.100.140
+bad_then_good v6 2001:db8:c::1:40
+line=$(lab_agent_wait_received S2 4) ||
+	{ echo "Bail out! S2's agent did not receive 4 PTBs: $line"; exit 1; }
+lab_ok "dedup on: 2 bad_checksum, then the same 2 PTBs relayed, none deduplicated, 2 owner lookups ($(lab_counter "$line" bad_checksum), $(lab_counter "$line" forwarded), $(lab_counter "$line" deduplicated), $(lookups))" \
+	eval "[ $(lab_counter "$line" bad_checksum) -eq 2 ] && [ $(lab_counter "$line" forwarded) -eq 2 ] &&
+	      [ $(lab_counter "$line" deduplicated) -eq 0 ] && [ $(lookups) -eq 2 ]"
 lab_stop_agent S2
 
 lab_finish

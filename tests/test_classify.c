@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "classify.h"
+#include "classify_order.h"
 #include "peerset.h"
 #include "pktbuild.h"
 
@@ -41,8 +42,9 @@ static void ok(bool cond, const char *fmt, ...)
 
 /* Does classify_headers() + classify_checksum() say what r, info said?
  * A PTB the headers pass is r exactly when its checksum is right, else
- * r is bad_checksum; one they refuse has their reason, or bad_checksum
- * when the full check reached the checksum first. */
+ * r is bad_checksum; one they refuse has their reason, or, when the
+ * full check stopped at a wrong checksum first, a reason of a later
+ * check. */
 static bool split_agrees(const struct classify_policy *pol,
 			 const uint8_t *b, size_t len,
 			 const struct pkt_meta *meta,
@@ -57,7 +59,7 @@ static bool split_agrees(const struct classify_policy *pol,
 		return rc == r && (rc != REASON_FORWARD ||
 				   memcmp(&h, info, sizeof(h)) == 0);
 	}
-	return r == REASON_BAD_CHECKSUM ||
+	return (r == REASON_BAD_CHECKSUM && after_checksum(rh)) ||
 	       (rh == r && memcmp(&h, info, sizeof(h)) == 0);
 }
 

@@ -110,6 +110,7 @@ static void test_prom(void)
 	c.dropped[REASON_PORT] = 3;
 	c.limited_source = 11;
 	c.limited_iface = 12;
+	c.shed = 14;
 	c.send_errors = 2;
 	c.unknown_iface = 1;
 	c.deduplicated = 13;
@@ -134,6 +135,7 @@ static void test_prom(void)
 	CHECK(sample(text, "pmtud_dropped_total{reason=\"forward\"}") == -1);
 	CHECK(sample(text, "pmtud_ratelimited_total{limit=\"source\"}") == 11);
 	CHECK(sample(text, "pmtud_ratelimited_total{limit=\"iface\"}") == 12);
+	CHECK(sample(text, "pmtud_shed_total") == 14);
 	CHECK(sample(text, "pmtud_send_errors_total") == 2);
 	CHECK(sample(text, "pmtud_unknown_iface_total") == 1);
 	CHECK(sample(text, "pmtud_deduplicated_total") == 13);
@@ -153,7 +155,7 @@ static void test_prom(void)
 	CHECK(!strncmp(line, "received=100 forwarded=40 ", 26));
 	CHECK(strstr(line, " dst_mismatch=7 ") && strstr(line, " port_filtered=3 "));
 	CHECK(strstr(line, " truncated=0 ") && strstr(line, " denied_source=0 "));
-	CHECK(strstr(line, " limited_source=11 limited_iface=12 "));
+	CHECK(strstr(line, " limited_source=11 limited_iface=12 shed=14 send_errors=2 "));
 	CHECK(strstr(line, " not_vip=8 ") && strstr(line, " deduplicated=13 "));
 	CHECK(strstr(line, " lost_enobufs=4 seq_gaps=9 reloads_ok=5 reloads_failed=6 "));
 	CHECK(strstr(line, " log_suppressed=1234567890123 to_batch=3 to_immediate=2"));

@@ -2,8 +2,8 @@
  *
  * The input is one datagram as recvmsg() would return it from the
  * NFLOG socket: netlink messages, each a packet (or anything else).
- * It goes through input_nflog_datagram() - libmnl's message walk, the
- * one-pass attribute parser, the sequence tracking and the metadata
+ * It goes through input_nflog_datagram() - the bounded message walk
+ * (nlmsg_walk.h), the one-pass attribute parser, the sequence tracking and the metadata
  * the agent builds - into a callback that checks every pointer it is
  * given lies within the datagram, then hands exact-size heap copies of
  * the payload and link-layer header to the classifier, so ASan sees
