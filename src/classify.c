@@ -60,7 +60,6 @@
 #include "config.h"
 #include <endian.h>
 #include <linux/if_ether.h>
-#include <net/if_arp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -196,8 +195,7 @@ static bool l2_parse(const struct pkt_meta *m, uint16_t *et)
 	uint16_t t;
 
 	*et = 0;
-	if (!h || m->hwhdr_len < ETH_HLEN ||
-	    (m->hwtype != 0 && m->hwtype != ARPHRD_ETHER))
+	if (!classify_eth_hdr(m))
 		return false;
 	t = rd16(h + off);
 	for (int i = 0; i < 2 && (t == ETH_P_8021Q || t == ETH_P_8021AD); i++) {

@@ -127,11 +127,16 @@ static inline bool classify_eth_bcast(const uint8_t *dst_mac)
 		dst_mac[4] & dst_mac[5]) == 0xff;
 }
 
-static inline bool classify_l2_broadcast(const struct pkt_meta *meta)
+/* meta carries an Ethernet header (see struct pkt_meta). */
+static inline bool classify_eth_hdr(const struct pkt_meta *meta)
 {
 	return meta->hwhdr && meta->hwhdr_len >= ETH_HLEN &&
-	       (meta->hwtype == 0 || meta->hwtype == ARPHRD_ETHER) &&
-	       classify_eth_bcast(meta->hwhdr);
+	       (meta->hwtype == 0 || meta->hwtype == ARPHRD_ETHER);
+}
+
+static inline bool classify_l2_broadcast(const struct pkt_meta *meta)
+{
+	return classify_eth_hdr(meta) && classify_eth_bcast(meta->hwhdr);
 }
 
 bool classify_outer_src(const uint8_t *pkt, size_t len,

@@ -260,12 +260,8 @@ static int dump_addrs(struct own_addrs *own, char *err, size_t errlen)
 		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n >= 0 && !nlmsg_walk_sane(buf, (size_t)n)) {
-			errno = EBADMSG;
-			n = -1;
-		}
-		ret = n < 0 ? MNL_CB_ERROR : mnl_cb_run(buf, (size_t)n, seq,
-							mnl_socket_get_portid(nl), msg_cb, &x);
+		ret = n < 0 ? MNL_CB_ERROR : nlmsg_cb_run(buf, (size_t)n, seq,
+							  mnl_socket_get_portid(nl), msg_cb, &x);
 	}
 	if (ret < 0)
 		snprintf(err, errlen, "rtnetlink address dump: %s",
@@ -331,10 +327,7 @@ int iface_watch_receive(struct iface_watch *w, struct iface_set *set)
 			continue;
 		}
 		/* Notifications: sequence and port 0 (not checked). */
-		if (!nlmsg_walk_sane(buf, (size_t)n))
-			log_msg(LOG_DEBUG, "rtnetlink: malformed message: %s",
-				strerror(EBADMSG));
-		else if (mnl_cb_run(buf, (size_t)n, 0, 0, msg_cb, &x) < 0)
+		if (nlmsg_cb_run(buf, (size_t)n, 0, 0, msg_cb, &x) < 0)
 			log_msg(LOG_DEBUG, "rtnetlink: malformed message: %s",
 				strerror(errno));
 	}

@@ -85,9 +85,7 @@ static int nflog_talk(struct nflog_input *in, struct nlmsghdr *nlh)
 				continue;
 			return -errno;
 		}
-		if (!nlmsg_walk_sane(buf, (size_t)n))
-			return -EBADMSG;
-		ret = mnl_cb_run(buf, (size_t)n, seq, in->portid, ack_data_cb, NULL);
+		ret = nlmsg_cb_run(buf, (size_t)n, seq, in->portid, ack_data_cb, NULL);
 		if (ret == MNL_CB_STOP)
 			return 0;
 		if (ret < 0)
@@ -364,7 +362,9 @@ int input_nflog_datagram(struct nflog_input *in, const void *buf, size_t len,
 	const struct nlmsghdr *nlh;
 	size_t off = 0;
 
-	/* Not mnl_cb_run(): see nlmsg_walk.h. rx_data_cb() takes packet
+	/* Not mnl_cb_run(), nor nlmsg_cb_run(): one walk, not a check and
+	 * a walk, and an error message must not end the datagram (see
+	 * nlmsg_walk.h). rx_data_cb() takes packet
 	 * messages only; control messages (an error for a refused batching
 	 * change) are skipped, the rest of the datagram still read. */
 	while ((nlh = nlmsg_walk_next(buf, len, &off)))

@@ -157,9 +157,7 @@ static int nfq_talk(struct nfqueue_input *in, struct nlmsghdr *nlh)
 		if (scan_ids(buf, (size_t)n, &max_id, NULL) &&
 		    send_verdict(in, max_id) < 0)
 			in->verdict_errors++;
-		if (!nlmsg_walk_sane(buf, (size_t)n))
-			return -EBADMSG;
-		ret = mnl_cb_run(buf, (size_t)n, seq, in->portid, NULL, NULL);
+		ret = nlmsg_cb_run(buf, (size_t)n, seq, in->portid, NULL, NULL);
 		if (ret == MNL_CB_STOP)
 			return 0;
 		if (ret < 0)

@@ -6,14 +6,15 @@
  * then reads past the datagram (found by tests/fuzz/fuzz_nflog.c). The
  * kernel never sends such a length, but a process with CAP_NET_ADMIN
  * can unicast to our sockets. So every datagram is walked here, or
- * checked with nlmsg_walk_sane() before libmnl walks it.
+ * handed to libmnl through nlmsg_cb_run(), which checks it first.
  *
  * Contract: nlmsg_walk_next() returns the message at *off whose header
  * and length fit in the len bytes at buf, and steps *off past it
  * (aligned, at most to len); NULL at the end or at a message that does
  * not fit, which ends the walk. nlmsg_walk_sane(): every message fits,
- * and what follows the last is too short for a header. buf is 4-byte
- * aligned.
+ * and what follows the last is too short for a header. nlmsg_cb_run():
+ * mnl_cb_run() on a sane datagram; MNL_CB_ERROR with errno EBADMSG on
+ * any other. buf is 4-byte aligned.
  */
 #ifndef PMTUD_NLMSG_WALK_H
 #define PMTUD_NLMSG_WALK_H
@@ -21,6 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 
 static inline const struct nlmsghdr *nlmsg_walk_next(const void *buf,
@@ -45,6 +48,16 @@ static inline bool nlmsg_walk_sane(const void *buf, size_t len)
 	while (nlmsg_walk_next(buf, len, &off))
 		;
 	return len - off < NLMSG_HDRLEN;
+}
+
+static inline int nlmsg_cb_run(const void *buf, size_t len, uint32_t seq,
+			       uint32_t portid, mnl_cb_t cb, void *data)
+{
+	if (!nlmsg_walk_sane(buf, len)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	return mnl_cb_run(buf, len, seq, portid, cb, data);
 }
 
 #endif
