@@ -8,7 +8,7 @@
  * given lies within the datagram, then hands exact-size heap copies of
  * the payload and link-layer header to the classifier, so ASan sees
  * any read past what the attributes said. Seeds: corpus/nflog
- * (gen_seeds_nflog.py).
+ * (gen_seeds_nflog.c).
  */
 #include "config.h"
 #include <stdio.h>
