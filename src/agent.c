@@ -1,6 +1,7 @@
 /* agent.c - privileged setup, then one event loop:
  *
- *   input_nflog -> (no token on the interface: shed) -> classify ->
+ *   input_nflog -> (no token on the interface: shed) -> classify (or
+ *   classify_memo: a repetition of the last PTB) ->
  *   dedup -> the checksum -> ratelimit (flow, then the interface's
  *   budget, shared fairly between sources: fairshare) -> forward
  *
@@ -22,6 +23,7 @@
 #endif
 #include "agent.h"
 #include "classify.h"
+#include "classify_memo.h"
 #include "cli.h"
 #include "counters.h"
 #include "dedup.h"
@@ -156,6 +158,7 @@ struct agent {
 	struct pmtud_addr *deny;
 	struct rl_table *src_limit;
 	struct dedup dedup;		/* identical PTBs: one copy per window */
+	struct classify_memo memo;	/* the last PTB of each family */
 	struct rules rules;
 	struct input input;
 	struct forwarder fwd;
@@ -371,7 +374,7 @@ static enum owner_kind ptb_owner(struct agent *a, const struct ptb_info *info,
  * spend no token and are counted for the owner lookup (on_copy), so a
  * broadcast, or a packet from a peer, takes the full path. */
 static bool shed(struct agent *a, const struct iface *ifc,
-		 const uint8_t *pkt, size_t len, const struct pkt_meta *meta)
+		 const uint8_t *pkt, size_t len, struct pkt_meta *meta)
 {
 	struct pmtud_addr src;
 
@@ -386,21 +389,21 @@ static bool shed(struct agent *a, const struct iface *ifc,
 	 * line the log's limit lets through. */
 	if (a->log_packets && packet_log_ok(a)) {
 		struct ptb_info info;
-		struct pkt_meta m = *meta;
 
-		m.link_mtu = ifc->mtu;
-		classify_packet(&a->policy, pkt, len, &m, &info);
+		meta->link_mtu = ifc->mtu;
+		classify_packet(&a->policy, pkt, len, meta, &info);
 		write_decision(a, &info, "DROP", "shed");
 	}
 	return true;
 }
 
 static void on_packet(void *arg, const uint8_t *pkt, size_t len,
-		      const struct pkt_meta *meta)
+		      struct pkt_meta *meta)
 {
 	struct agent *a = arg;
+	const struct classify_memo_entry *seen;
+	const struct ptb_info *pi;
 	struct ptb_info info;
-	struct pkt_meta m;
 	struct src_key_bytes key;
 	struct fair_key_bytes fkey;
 	struct fair_grant grant;
@@ -416,46 +419,59 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 	ifc = iface_find(&a->ifaces, (int)meta->ifindex);
 	if (ifc && shed(a, ifc, pkt, len, meta))
 		return;
-	m = *meta;
-	m.link_mtu = ifc ? ifc->mtu : 0;
-	r = classify_headers(&a->policy, pkt, len, &m, &info);
+	meta->link_mtu = ifc ? ifc->mtu : 0;
+	/* A repetition of the last PTB of its family, by every byte the
+	 * classifier reads: its result, and its fingerprint, as they were. */
+	seen = classify_memo_find(&a->memo, pkt, len, meta);
+	if (seen) {
+		pi = &seen->info;
+		r = REASON_FORWARD;
+	} else {
+		pi = &info;
+		r = classify_headers(&a->policy, pkt, len, meta, &info);
+	}
 	if ((r == REASON_L2_BROADCAST && on_copy(a, pkt, len, VIA_BROADCAST)) ||
-	    (r == REASON_DENIED_SOURCE && from_peer(a, &info.outer_src) &&
+	    (r == REASON_DENIED_SOURCE && from_peer(a, &pi->outer_src) &&
 	     on_copy(a, pkt, len, VIA_PEER)))
 		return;
 	a->cnt.received++;
 	if (r != REASON_FORWARD) {
 		a->cnt.dropped[r]++;
-		log_decision(a, &info, "DROP", classify_reason_name(r));
+		log_decision(a, pi, "DROP", classify_reason_name(r));
 		return;
 	}
 	if (!ifc) {
 		a->cnt.unknown_iface++;
-		log_decision(a, &info, "DROP", "unknown_iface");
+		log_decision(a, pi, "DROP", "unknown_iface");
 		return;
 	}
 	now = a->now;
 	bucket = &a->iface_bucket[ifc - a->ifaces.ifs];
 	/* Before the other limits: a repetition spends no token of its
 	 * flow. */
-	fp = dedup_fingerprint(&a->dedup, &info);
+	if (seen) {
+		fp = seen->value;
+	} else {
+		fp = dedup_fingerprint(&a->dedup, pi);
+		classify_memo_store(&a->memo, pkt, len, meta, pi, fp);
+	}
 	if (dedup_seen(&a->dedup, fp, now)) {
 		a->cnt.deduplicated++;
-		log_decision(a, &info, "DROP", "deduplicated");
+		log_decision(a, pi, "DROP", "deduplicated");
 		return;
 	}
 	/* Read to its end only now: a PTB dropped above is counted by
 	 * its reason, checksum unknown; none with a wrong one goes on. */
-	if (classify_checksum(pkt, &info) != REASON_FORWARD) {
+	if (classify_checksum(pkt, pi) != REASON_FORWARD) {
 		a->cnt.dropped[REASON_BAD_CHECKSUM]++;
-		log_decision(a, &info, "DROP", classify_reason_name(REASON_BAD_CHECKSUM));
+		log_decision(a, pi, "DROP", classify_reason_name(REASON_BAD_CHECKSUM));
 		return;
 	}
 	/* The owner's kernel has the PTB: no copy, no token spent. Its
 	 * repetitions within the window are not looked up again. */
-	if (ptb_owner(a, &info, now) == OWNER_LOCAL && !a->conf->relay_owned) {
+	if (ptb_owner(a, pi, now) == OWNER_LOCAL && !a->conf->relay_owned) {
 		dedup_record(&a->dedup, fp, now);
-		log_decision(a, &info, "DROP", "owned");
+		log_decision(a, pi, "DROP", "owned");
 		return;
 	}
 	/* Interface first, without taking: a copy the interface cannot
@@ -463,21 +479,21 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len,
 	 * spend the flow's token, or the flow waits a full source interval
 	 * for a copy that never went out. The flow check still runs before
 	 * any interface token is taken. */
-	build_fair_key(&info, meta->ifindex, &fkey);
+	build_fair_key(pi, meta->ifindex, &fkey);
 	if (!fair_check(&a->fair, bucket, &fkey, sizeof(fkey), now, &grant)) {
 		a->cnt.limited_iface++;
-		log_decision(a, &info, "DROP", "ratelimit_iface");
+		log_decision(a, pi, "DROP", "ratelimit_iface");
 		return;
 	}
-	klen = build_src_key(a, &info, &key);
+	klen = build_src_key(a, pi, &key);
 	if (!rl_table_allow(a->src_limit, &key, klen, now)) {
 		a->cnt.limited_source++;
-		log_decision(a, &info, "DROP", "ratelimit_source");
+		log_decision(a, pi, "DROP", "ratelimit_source");
 		return;
 	}
 	fair_take(bucket, &grant);
 	dedup_record(&a->dedup, fp, now);
-	send_copy(a, ifc, &info, pkt, info.len, meta);	/* the bytes checked */
+	send_copy(a, ifc, pi, pkt, pi->len, meta);	/* the bytes checked */
 }
 
 /* Add the answers d (may be NULL) counted for peer names to to. */
@@ -796,6 +812,8 @@ static void build_policy(struct agent *a)
 						  (unsigned)a->n_peer_set, a->deny);
 	a->policy.vips = c->vips;
 	a->policy.n_vips = c->n_vips;
+	/* What the memo knows was decided under the old policy. */
+	classify_memo_clear(&a->memo);
 	/* Copies: the PTB as the router sent it, whoever relayed it. */
 	a->copy_policy.min_mtu4 = c->min_mtu;
 	a->copy_policy.max_mtu = c->max_mtu;

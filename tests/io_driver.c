@@ -51,7 +51,7 @@ static uint16_t ethertype_of(const uint8_t *pkt, size_t len, uint16_t hw_protoco
 }
 
 static void on_packet(void *arg, const uint8_t *pkt, size_t len,
-		      const struct pkt_meta *meta)
+		      struct pkt_meta *meta)
 {
 	struct driver *d = arg;
 	struct iface *ifc;

@@ -10,6 +10,8 @@
 #  - the flags are applied again on top of the re-read file;
 #  - "ports": [9999] applied live: the lab's port-8080 PTBs are dropped
 #    as port_filtered and the download stalls; back to [] it completes;
+#    one PTB sent before and after such a reload is port_filtered the
+#    second time (the agent's memo of repeated PTBs is the policy's);
 #  - "iface" moved to an interface that carries nothing: no PTB reaches
 #    the agent (received unchanged), the download stalls; back: it
 #    completes;
@@ -102,6 +104,26 @@ conf '{"iface": ["eth0"], "ports": []}'
 reload >/dev/null
 lab_ok "ports []: v4 rescued again" rescued v4
 lab_ok "ports []: v6 rescued again" rescued v6
+
+# 3b. What the agent knows of a repeated PTB (classify_memo.h) goes
+# with the policy: the same PTB, sent before and after a reload to
+# "ports": [9999], is port_filtered after it, not taken for a repetition.
+same_ptb()
+{
+	local line rx
+	rx=$(counter received)
+	lab_send_ptb E v4 1 >/dev/null
+	line=$(lab_agent_wait_received S2 $((rx + 1))) || return 1
+	echo "$(lab_counter "$line" port_filtered) $(lab_counter "$line" deduplicated)"
+}
+read -r pf0 dd0 < <(same_ptb)
+conf '{"iface": ["eth0"], "ports": [9999]}'
+reload >/dev/null
+read -r pf1 dd1 < <(same_ptb)
+lab_ok "ports [9999]: the same PTB again is port_filtered (port_filtered $pf0 -> $pf1, deduplicated $dd0 -> $dd1)" \
+	[ "$((pf1 - pf0))" -eq 1 ] && [ "$dd1" -eq "$dd0" ]
+conf '{"iface": ["eth0"], "ports": []}'
+reload >/dev/null
 
 # 4. Interfaces.
 conf '{"iface": ["x0"]}'

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "classify.h"
+#include "classify_memo.h"
 #include "classify_order.h"
 #include "peerset.h"
 #include "pktbuild.h"
@@ -22,6 +23,10 @@ static unsigned n_run, n_failed;
 /* Every classification is also made in two steps, as the agent makes
  * it: calls and disagreements, reported by test_split(). */
 static unsigned n_split, n_split_bad;
+/* ... and through a memo of the packets classify_headers() passed
+ * under the same policy (classify_memo.h): hits, and hits that are
+ * not what classify_headers() says, reported by test_memo_agree(). */
+static unsigned n_memo_hit, n_memo_bad;
 
 static void ok(bool cond, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -63,6 +68,74 @@ static bool split_agrees(const struct classify_policy *pol,
 	       (rh == r && memcmp(&h, info, sizeof(h)) == 0);
 }
 
+/* A policy by its contents (the tests edit policies in place): FNV-1a
+ * over its fields and lists, all free of padding. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t policy_key(const struct classify_policy *pol)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t v[6] = { pol->n_ports, pol->min_mtu4, pol->max_mtu,
+			  pol->n_deny_src, pol->n_vips, pol->any_dst };
+
+	h = fnv(h, v, sizeof(v));
+	if (pol->n_ports)
+		h = fnv(h, pol->ports, pol->n_ports * sizeof(*pol->ports));
+	if (pol->n_deny_src)
+		h = fnv(h, pol->deny_src, pol->n_deny_src * sizeof(*pol->deny_src));
+	if (pol->n_vips)
+		h = fnv(h, pol->vips, pol->n_vips * sizeof(*pol->vips));
+	return h;
+}
+
+/* One memo per policy, the last few policies. */
+static struct classify_memo *memo_for(const struct classify_policy *pol)
+{
+	static struct {
+		uint64_t key;
+		struct classify_memo memo;
+	} m[8];
+	static unsigned next;
+	uint64_t key = policy_key(pol);
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		if (m[i].key == key)
+			return &m[i].memo;
+	i = next++ % 8;
+	m[i].key = key;
+	classify_memo_clear(&m[i].memo);
+	return &m[i].memo;
+}
+
+/* A memo hit must be a packet classify_headers() passes, with the same
+ * result; a packet it passes is then kept. */
+static void memo_agrees(const struct classify_policy *pol, const uint8_t *b,
+			size_t len, const struct pkt_meta *meta)
+{
+	struct classify_memo *memo = memo_for(pol);
+	const struct classify_memo_entry *e = classify_memo_find(memo, b, len, meta);
+	struct ptb_info h;
+	enum classify_reason rh = classify_headers(pol, b, len, meta, &h);
+
+	if (e) {
+		n_memo_hit++;
+		if ((rh != REASON_FORWARD || memcmp(&e->info, &h, sizeof(h)) != 0) &&
+		    n_memo_bad++ < 5)
+			printf("# memo hit, but classify_headers: %s\n",
+			       classify_reason_name(rh));
+	}
+	if (rh == REASON_FORWARD)
+		classify_memo_store(memo, b, len, meta, &h, 0);
+}
+
 /* Classify a private, exactly sized copy of pkt (and of the hwhdr),
  * both ways. */
 static enum classify_reason run_raw(const struct classify_policy *pol,
@@ -93,6 +166,7 @@ static enum classify_reason run_raw(const struct classify_policy *pol,
 	    n_split_bad++ < 5)
 		printf("# two-step classification differs: %s\n",
 		       classify_reason_name(r));
+	memo_agrees(pol, copy, len, meta ? &m : NULL);
 	free(hw);
 	free(copy);
 	return r;
@@ -1477,6 +1551,204 @@ static void test_fuzz(void)
 	   count[REASON_FORWARD], distinct, REASON_MAX);
 }
 
+/* The memo's own contract (classify_memo.h), case by case. */
+static bool memo_hit(const struct classify_memo *memo, const struct pkt *p,
+		     const struct pkt_meta *meta, uint64_t value)
+{
+	const struct classify_memo_entry *e =
+		classify_memo_find(memo, p->b, p->len, meta);
+	struct ptb_info h;
+
+	return e && e->value == value &&
+	       classify_headers(&open_pol, p->b, p->len, meta, &h) == REASON_FORWARD &&
+	       memcmp(&e->info, &h, sizeof(h)) == 0;
+}
+
+static bool memo_keep(struct classify_memo *memo, const struct pkt *p,
+		      const struct pkt_meta *meta, uint64_t value)
+{
+	struct ptb_info h;
+
+	return classify_headers(&open_pol, p->b, p->len, meta, &h) == REASON_FORWARD &&
+	       classify_memo_store(memo, p->b, p->len, meta, &h, value);
+}
+
+/* A copy of p with the byte at off set to v, checksums fixed. */
+static struct pkt edited(const struct pkt *p, size_t off, uint8_t v)
+{
+	struct pkt q = *p;
+
+	q.b[off] = v;
+	pb_fix(&q);
+	return q;
+}
+
+static void test_memo(void)
+{
+	static const uint8_t ucast[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint16_t q1[] = { ETH_P_8021Q };
+	static const struct pb_ext hop[] = { { IPPROTO_HOPOPTS, 0, 0, 0 } };
+	struct pkt_meta m = { .hwtype = ARPHRD_ETHER, .ifindex = 2,
+			      .hw_protocol = ETH_P_IP, .link_mtu = 1500 };
+	struct pkt_meta m6, mb;
+	struct classify_memo memo;
+	uint8_t hw[32], hw6[32], hwb[32];
+	struct pkt p4, p6, q;
+	const size_t qt = PB4_QUOTE;	/* the quoted IPv4 header */
+
+	classify_memo_clear(&memo);
+	v4(&p4, IPPROTO_TCP, 443, 40000);
+	v6(&p6, IPPROTO_TCP, 443, 40000);
+	m.hwhdr = hw;
+	m.hwhdr_len = pb_eth(hw, ucast, NULL, 0, ETH_P_IP);
+	m6 = m;
+	m6.hwhdr = hw6;
+	m6.hwhdr_len = pb_eth(hw6, ucast, NULL, 0, ETH_P_IPV6);
+	m6.hw_protocol = ETH_P_IPV6;
+
+	ok(!classify_memo_find(&memo, p4.b, p4.len, &m), "memo: empty at start");
+	ok(memo_keep(&memo, &p4, &m, 4) && memo_keep(&memo, &p6, &m6, 6),
+	   "memo: keeps a plain IPv4 and a plain IPv6 PTB");
+	ok(memo_hit(&memo, &p4, &m, 4) && memo_hit(&memo, &p6, &m6, 6),
+	   "memo: finds both, with their result and value");
+
+	/* What differs between a router's PTBs for one flow. */
+	q = edited(&p4, 4, 0x77);			/* outer ID */
+	q = edited(&q, 8, 3);				/* TTL */
+	q = edited(&q, 1, 0xb8);			/* TOS */
+	q = edited(&q, qt + 4, 0x42);			/* quoted ID */
+	q = edited(&q, qt + 2, 0x02);			/* quoted length */
+	q = edited(&q, qt + 8, 9);			/* quoted TTL */
+	q = edited(&q, qt + 20 + 4, 0xa5);		/* TCP sequence */
+	q = edited(&q, qt + 20 + 7, 0x5a);
+	q = edited(&q, q.len - 1, 0x11);		/* quoted payload */
+	ok(memo_hit(&memo, &q, &m, 4),
+	   "memo: IPv4 repetition (IDs, TTLs, TOS, lengths, sequence, checksums) found");
+	q = edited(&p6, 1, 0x2f);			/* traffic class, flow label */
+	q = edited(&q, 3, 0x99);
+	q = edited(&q, 7, 1);				/* hop limit */
+	q = edited(&q, PB6_QUOTE + 5, 0x10);		/* quoted payload length */
+	q = edited(&q, PB6_QUOTE + 7, 2);		/* quoted hop limit */
+	q = edited(&q, PB6_QUOTE + 40 + 5, 0x33);	/* TCP sequence */
+	ok(memo_hit(&memo, &q, &m6, 6),
+	   "memo: IPv6 repetition (flow label, hop limits, lengths, sequence) found");
+	q = p4;
+	q.b[PB4_ICMP + 2] ^= 0xff;			/* checksum: not its part */
+	ok(memo_hit(&memo, &q, &m, 4),
+	   "memo: a wrong checksum is found (classify_checksum() is the agent's next step)");
+
+	/* Every field the classifier reads tells a PTB apart. */
+	ok(!memo_hit(&memo, &(struct pkt){ 0 }, &m, 4), "memo: empty packet missed");
+	{
+		static const struct { size_t off; uint8_t v; const char *what; } f4[] = {
+			{ 0, 0x46, "IHL" }, { 3, 0x10, "total length" },
+			{ 6, 0x20, "MF" }, { 9, 17, "protocol" },
+			{ 15, 2, "outer source" }, { 19, 11, "outer destination" },
+			{ PB4_ICMP, 11, "type" }, { PB4_ICMP + 1, 3, "code" },
+			{ PB4_ICMP + 7, 0x20, "MTU" }, { qt, 0x46, "quoted IHL" },
+			{ qt + 7, 8, "quoted fragment offset" }, { qt + 9, 17, "quoted protocol" },
+			{ qt + 15, 11, "quoted source" }, { qt + 19, 8, "quoted destination" },
+			{ qt + 20, 2, "source port" }, { qt + 23, 1, "destination port" },
+		};
+		bool all = true;
+
+		for (size_t k = 0; k < sizeof(f4) / sizeof(f4[0]); k++) {
+			q = edited(&p4, f4[k].off, f4[k].v);
+			if (memo_hit(&memo, &q, &m, 4) ||
+			    classify_memo_find(&memo, q.b, q.len, &m)) {
+				all = false;
+				printf("# IPv4 %s not told apart\n", f4[k].what);
+			}
+		}
+		ok(all, "memo: IPv4 header, ICMP, quote and port changes missed");
+	}
+	{
+		static const struct { size_t off; uint8_t v; const char *what; } f6[] = {
+			{ 0, 0x40, "version" }, { 5, 0x20, "payload length" },
+			{ 6, 0, "next header" }, { 23, 2, "outer source" },
+			{ 39, 11, "outer destination" }, { PB6_ICMP, 1, "type" },
+			{ PB6_ICMP + 1, 1, "code" }, { PB6_ICMP + 6, 0x06, "MTU" },
+			{ PB6_QUOTE, 0x40, "quoted version" }, { PB6_QUOTE + 6, 17, "quoted next header" },
+			{ PB6_QUOTE + 23, 1, "quoted source" }, { PB6_QUOTE + 39, 1, "quoted destination" },
+			{ PB6_QUOTE + 40, 2, "source port" }, { PB6_QUOTE + 43, 1, "destination port" },
+		};
+		bool all = true;
+
+		for (size_t k = 0; k < sizeof(f6) / sizeof(f6[0]); k++) {
+			q = edited(&p6, f6[k].off, f6[k].v);
+			if (classify_memo_find(&memo, q.b, q.len, &m6)) {
+				all = false;
+				printf("# IPv6 %s not told apart\n", f6[k].what);
+			}
+		}
+		ok(all, "memo: IPv6 header, ICMPv6, quote and port changes missed");
+	}
+	q = p4;
+	q.b[q.len++] = 0;				/* one byte more captured */
+	ok(!classify_memo_find(&memo, q.b, q.len, &m), "memo: another length missed");
+	mb = m;
+	mb.link_mtu = 1400;
+	ok(!classify_memo_find(&memo, p4.b, p4.len, &mb), "memo: another link MTU missed");
+	mb = m;
+	mb.hw_protocol = ETH_P_IPV6;
+	ok(!classify_memo_find(&memo, p4.b, p4.len, &mb), "memo: another hw_protocol missed");
+	mb = m;
+	mb.hwhdr = hwb;
+	mb.hwhdr_len = pb_eth(hwb, bcast, NULL, 0, ETH_P_IP);
+	ok(!classify_memo_find(&memo, p4.b, p4.len, &mb), "memo: a broadcast copy missed");
+	mb.hwhdr_len = pb_eth(hwb, ucast, NULL, 0, ETH_P_IPV6);
+	ok(!classify_memo_find(&memo, p4.b, p4.len, &mb), "memo: another EtherType missed");
+	ok(!classify_memo_find(&memo, p4.b, p4.len, NULL) &&
+	   !classify_memo_find(&memo, p4.b, p4.len, &(struct pkt_meta){ .link_mtu = 1500,
+				.hw_protocol = ETH_P_IP }),
+	   "memo: no meta, or no Ethernet header, missed");
+	mb = m;
+	hwb[6] ^= 1;					/* source MAC: not read */
+	mb.hwhdr_len = pb_eth(hwb, ucast, NULL, 0, ETH_P_IP);
+	hwb[6] ^= 1;
+	ok(memo_hit(&memo, &p4, &mb, 4), "memo: another source MAC found");
+
+	/* Only the shapes the masks describe are kept. */
+	classify_memo_clear(&memo);
+	ok(!classify_memo_find(&memo, p4.b, p4.len, &m), "memo: cleared");
+	pb_ptb4(&q, &(struct pb_ptb4){ .src = "198.51.100.1", .dst = "203.0.113.10",
+		.mtu = 1400, .q = { "203.0.113.10", "192.0.2.7", IPPROTO_TCP, 443, 9 },
+		.outer_opt_words = 1 });
+	ok(!memo_keep(&memo, &q, &m, 1), "memo: IPv4 with options not kept");
+	pb_ptb4(&q, &(struct pb_ptb4){ .src = "198.51.100.1", .dst = "203.0.113.10",
+		.mtu = 1400, .q = { "203.0.113.10", "192.0.2.7", IPPROTO_TCP, 443, 9 },
+		.quote_opt_words = 1 });
+	ok(!memo_keep(&memo, &q, &m, 1), "memo: quoted IPv4 with options not kept");
+	v6x(&q, IPPROTO_TCP, 443, 40000, hop, 1);
+	ok(!memo_keep(&memo, &q, &m6, 1), "memo: quoted IPv6 extension header not kept");
+	pb_ptb6(&q, &(struct pb_ptb6){ .src = "2001:db8:ffff::1", .dst = "2001:db8:10::10",
+		.mtu = 1400, .q = { "2001:db8:10::10", "2001:db8:20::7", IPPROTO_TCP, 443, 9 },
+		.outer_ext = hop, .n_outer_ext = 1 });
+	ok(!memo_keep(&memo, &q, &m6, 1), "memo: outer IPv6 extension header not kept");
+	v4(&q, IPPROTO_GRE, 0, 0);
+	ok(!memo_keep(&memo, &q, &m, 1), "memo: a quote without ports not kept");
+	mb = m;
+	mb.hwhdr = hwb;
+	mb.hwhdr_len = pb_eth(hwb, ucast, q1, 1, ETH_P_IP);
+	ok(!memo_keep(&memo, &p4, &mb, 1), "memo: an 802.1Q-tagged header not kept");
+	ok(!classify_memo_find(&memo, p4.b, p4.len, &m) &&
+	   !classify_memo_find(&memo, p6.b, p6.len, &m6), "memo: nothing kept of those");
+	mb = m;
+	mb.hwhdr = NULL;
+	mb.hwhdr_len = 0;
+	ok(memo_keep(&memo, &p4, &mb, 9) && memo_hit(&memo, &p4, &mb, 9) &&
+	   !classify_memo_find(&memo, p4.b, p4.len, &m),
+	   "memo: kept without an Ethernet header, found only without one");
+}
+
+static void test_memo_agree(void)
+{
+	ok(n_memo_hit > 1000 && n_memo_bad == 0,
+	   "memo: %u hits over all classifications, each what classify_headers() says (%u not)",
+	   n_memo_hit, n_memo_bad);
+}
+
 static void test_split(void)
 {
 	ok(n_split > 200000 && n_split_bad == 0,
@@ -1504,7 +1776,9 @@ int main(void)
 	test_checksum();
 	test_oversized();
 	test_fuzz();
+	test_memo();
 	test_split();
+	test_memo_agree();
 	printf("1..%u\n", n_run);
 	return n_failed ? 1 : 0;
 }

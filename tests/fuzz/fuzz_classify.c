@@ -1,11 +1,15 @@
-/* fuzz_classify.c - libFuzzer target for classify_packet().
+/* fuzz_classify.c - libFuzzer target for classify_packet() and
+ * classify_memo.
  *
  * The input's first bytes pick the policy and the link-layer metadata
  * (layout in classify_input.h), the rest is the captured packet. The
  * packet and hwhdr are copied into exactly sized heap blocks so ASan
  * catches a read one byte past either. Besides memory errors, a
  * FORWARD verdict is checked against the raw bytes by an independent
- * reading of the packet; any disagreement abort()s.
+ * reading of the packet; any disagreement abort()s. The memo holds the
+ * last inputs classify_headers() passed, under the same policy; an
+ * input it claims must be one classify_headers() passes, with the same
+ * result.
  */
 #include "config.h"
 #include <stdio.h>
@@ -14,6 +18,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include "classify.h"
+#include "classify_memo.h"
 #include "../classify_order.h"
 #include "classify_input.h"
 
@@ -203,6 +208,34 @@ static uint8_t *dup_exact(const uint8_t *p, size_t n)
 	return d;
 }
 
+/* The memo across inputs (the fuzzer's are mutations of each other),
+ * for one policy: the bytes that pick it. */
+static struct classify_memo memo;
+static uint8_t memo_pol[4];
+
+static void check_memo(const uint8_t *data, const uint8_t *pkt, size_t size,
+		       const struct pkt_meta *meta, enum classify_reason rh,
+		       const struct ptb_info *h)
+{
+	const uint8_t pol[4] = { (uint8_t)(data[0] & (FC_PORTS | FC_VIPS | FC_DENY)),
+				 data[3], data[4], data[5] };
+	const struct classify_memo_entry *e;
+
+	if (memcmp(pol, memo_pol, sizeof(pol)) != 0) {
+		classify_memo_clear(&memo);
+		memcpy(memo_pol, pol, sizeof(pol));
+	}
+	e = classify_memo_find(&memo, pkt, size, meta);
+	if (e)
+		check(rh == REASON_FORWARD &&
+		      memcmp(&e->info, h, sizeof(*h)) == 0,
+		      "memo: a hit is what classify_headers() says");
+	if (rh == REASON_FORWARD &&
+	    classify_memo_store(&memo, pkt, size, meta, h, 0))
+		check(classify_memo_find(&memo, pkt, size, meta) != NULL,
+		      "memo: a stored packet is found");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct pmtud_addr deny[2];
@@ -279,6 +312,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check((r == REASON_BAD_CHECKSUM && after_checksum(rh)) ||
 		      (rh == r && memcmp(&info, &again, sizeof(info)) == 0),
 		      "two steps: the headers' reason");
+	check_memo(data, pkt, size, data[0] & FC_META ? &meta : NULL, rh, &again);
 	free(pkt);
 	free(hw);
 	return 0;

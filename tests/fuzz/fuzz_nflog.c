@@ -46,7 +46,7 @@ static uint8_t *dup_exact(const uint8_t *p, size_t n)
 }
 
 static void on_packet(void *arg, const uint8_t *pkt, size_t len,
-		      const struct pkt_meta *meta)
+		      struct pkt_meta *meta)
 {
 	static const struct classify_policy pol = { 0 };
 	struct seen *s = arg;

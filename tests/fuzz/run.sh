@@ -39,7 +39,7 @@ read -r -a nflog_libs <<< "$(pkg-config --libs libmnl libnetfilter_log)"
 # Target name -> its sources and libFuzzer options.
 sources() {
 	case $1 in
-	classify) echo "$fz/fuzz_classify.c $top/src/classify.c $top/src/addr.c" ;;
+	classify) echo "$fz/fuzz_classify.c $top/src/classify.c $top/src/classify_memo.c $top/src/addr.c" ;;
 	conf) echo "$fz/fuzz_conf.c $top/src/conf_*.c $top/src/addr.c" ;;
 	nflog) echo "$fz/fuzz_nflog.c $top/src/input_nflog.c $top/src/nfnl_sock.c" \
 		"$top/src/batch_adapt.c $top/src/classify.c $top/src/addr.c" ;;
