@@ -114,14 +114,17 @@ same_ptb()
 	rx=$(counter received)
 	lab_send_ptb E v4 1 >/dev/null
 	line=$(lab_agent_wait_received S2 $((rx + 1))) || return 1
-	echo "$(lab_counter "$line" port_filtered) $(lab_counter "$line" deduplicated)"
+	echo "$(lab_counter "$line" forwarded) $(lab_counter "$line" port_filtered)" \
+	     "$(lab_counter "$line" deduplicated)"
 }
-read -r pf0 dd0 < <(same_ptb)
+fw0=$(counter forwarded)
+read -r fw1 pf0 dd0 < <(same_ptb)
+lab_ok "ports []: the PTB is relayed (forwarded $fw0 -> $fw1)" [ "$((fw1 - fw0))" -eq 1 ]
 conf '{"iface": ["eth0"], "ports": [9999]}'
 reload >/dev/null
-read -r pf1 dd1 < <(same_ptb)
-lab_ok "ports [9999]: the same PTB again is port_filtered (port_filtered $pf0 -> $pf1, deduplicated $dd0 -> $dd1)" \
-	[ "$((pf1 - pf0))" -eq 1 ] && [ "$dd1" -eq "$dd0" ]
+read -r fw2 pf1 dd1 < <(same_ptb)
+lab_ok "ports [9999]: the same PTB again is port_filtered (port_filtered $pf0 -> $pf1, deduplicated $dd0 -> $dd1, forwarded $fw1 -> $fw2)" \
+	[ "$((pf1 - pf0))" -eq 1 ] && [ "$dd1" -eq "$dd0" ] && [ "$fw2" -eq "$fw1" ]
 conf '{"iface": ["eth0"], "ports": []}'
 reload >/dev/null
 

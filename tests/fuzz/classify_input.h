@@ -7,7 +7,8 @@
  *   [0] flags: FC_META, FC_HWHDR, FC_PORTS, FC_DENY, hwtype (FC_HWTYPE),
  *       FC_VIPS
  *   [1] hwhdr length, taken from the bytes after the header (FC_HWHDR)
- *   [2] hw_protocol: index into fc_hwproto[] (modulo its size)
+ *   [2] hw_protocol: index into fc_hwproto[] (modulo its size); its
+ *       top 3 bits: the link MTU (size cap), index into fc_mtu[]
  *   [3] min_mtu4: index into fc_mtu[]
  *   [4] max_mtu: index into fc_mtu[]
  *   [5] number of ports from fc_ports[] in the filter (FC_PORTS)
@@ -26,6 +27,7 @@
 #define FC_PORTS	0x04	/* port filter on */
 #define FC_DENY		0x08	/* deny list on (fc_deny[]) */
 #define FC_HWTYPE(f)	(((f) >> 4) & 3)	/* index into fc_hwtype[] */
+#define FC_LINK_MTU(b)	((b) >> 5)		/* index into fc_mtu[] */
 #define FC_VIPS		0x40	/* vips on (FC_VIP4/FC_VIP6 prefixes) */
 
 static const uint16_t fc_hwtype[4] = { 0, 1 /* ETHER */, 772 /* LOOPBACK */,

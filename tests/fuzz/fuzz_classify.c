@@ -280,6 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	meta.hwtype = fc_hwtype[FC_HWTYPE(data[0])];
 	meta.hw_protocol = fc_hwproto[data[2] % N(fc_hwproto)];
+	meta.link_mtu = fc_mtu[FC_LINK_MTU(data[2])];
 	meta.ifindex = 1;
 	size -= FC_HDR + hwlen;
 	pkt = dup_exact(data + FC_HDR + hwlen, size);
