@@ -32,10 +32,7 @@ set -u
 # shellcheck source=tests/lab/lib.sh
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
 
-require_root
-[ -x "${PMTUD_NF:-}" ] || PMTUD_NF=${TOP_BUILDDIR:-.}/src/pmtud-nf
-lab_init 150
-lab_up deterministic || { echo "Bail out! lab_up failed"; exit 1; }
+lab_begin 150 deterministic
 lab_add_s3 || { echo "Bail out! lab_add_s3 failed"; exit 1; }
 # lab_add_s3 leaves S3 the owner: back to TCP to S1, ICMP to S2.
 lab_set_owner S1 S2 || { echo "Bail out! lab_set_owner S1 S2"; exit 1; }

@@ -25,10 +25,7 @@ set -u
 # shellcheck source=tests/lab/lib.sh
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
 
-require_root
-[ -x "${PMTUD_NF:-}" ] || PMTUD_NF=${TOP_BUILDDIR:-.}/src/pmtud-nf
-lab_init 110
-lab_up deterministic || { echo "Bail out! lab_up failed"; exit 1; }
+lab_begin 110 deterministic
 
 STALL_MS=2000		# a working download takes ~10 ms here
 BOUND_MS=3000

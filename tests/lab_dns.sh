@@ -28,8 +28,7 @@ set -u
 
 require_root
 command -v dnsmasq >/dev/null || { echo "1..0 # SKIP dnsmasq not installed (dnsmasq-base)"; exit 77; }
-lab_init 300
-lab_up deterministic || { echo "Bail out! lab_up failed"; exit 1; }
+lab_begin 300 deterministic
 lab_add_s3 || { echo "Bail out! lab_add_s3 failed"; exit 1; }
 lab_set_owner S3 S1 || { echo "Bail out! lab_set_owner S3 S1"; exit 1; }
 

@@ -18,10 +18,7 @@ set -u
 # shellcheck source=tests/lab/lib.sh
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
 
-require_root
-[ -x "${PMTUD_NF:-}" ] || PMTUD_NF=${TOP_BUILDDIR:-.}/src/pmtud-nf
-lab_init 120
-lab_up deterministic || { echo "Bail out! lab_up failed"; exit 1; }
+lab_begin 120 deterministic
 
 CONF=$LAB_DIR/empty.json
 echo '{}' >"$CONF"

@@ -23,10 +23,7 @@ set -u
 # shellcheck source=tests/lab/lib.sh
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
 
-require_root
-[ -x "${PMTUD_NF:-}" ] || PMTUD_NF=${TOP_BUILDDIR:-.}/src/pmtud-nf
-lab_init 110
-lab_up multipath || { echo "Bail out! lab_up failed"; exit 1; }
+lab_begin 110 multipath
 
 NFLOWS=16
 STALL_MS=3000		# a download that gets its PTB takes < 100 ms

@@ -22,10 +22,7 @@ set -u
 # shellcheck source=tests/lab/lib.sh
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
 
-require_root
-[ -x "${PMTUD_NF:-}" ] || PMTUD_NF=${TOP_BUILDDIR:-.}/src/pmtud-nf
-lab_init 120
-lab_up deterministic || { echo "Bail out! lab_up failed"; exit 1; }
+lab_begin 120 deterministic
 # ICMP for the VIP to the owner too: IPv6 fragments carry no ICMPv6
 # header for R's "ipproto" rule, so they follow the owner's route.
 lab_set_owner S1 S1 || { echo "Bail out! lab_set_owner S1 S1"; exit 1; }

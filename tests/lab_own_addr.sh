@@ -16,10 +16,7 @@ set -u
 # shellcheck source=tests/lab/lib.sh
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
 
-require_root
-[ -x "${PMTUD_NF:-}" ] || PMTUD_NF=${TOP_BUILDDIR:-.}/src/pmtud-nf
-lab_init 120
-lab_up deterministic || { echo "Bail out! lab_up failed"; exit 1; }
+lab_begin 120 deterministic
 
 plen() { [ "$1" = v4 ] && echo 32 || echo 128; }
 # on_s2 add|del FAMILY INDEX: client address INDEX on S2's lo.

@@ -37,9 +37,7 @@ set -u
 LAB_BYTES=${LAB_BYTES:-2000000}
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
 
-require_root
-lab_init 240
-lab_up deterministic || { echo "Bail out! lab_up failed"; exit 1; }
+lab_begin 240 deterministic
 
 CONF=$LAB_DIR/empty.json
 echo '{}' >"$CONF"

@@ -29,9 +29,7 @@ set -u
 # shellcheck source=tests/lab/lib.sh
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
 
-require_root
-lab_init 150
-lab_up deterministic || { echo "Bail out! lab_up failed"; exit 1; }
+lab_begin 150 deterministic
 lab_add_s3 || { echo "Bail out! lab_add_s3 failed"; exit 1; }
 lab_set_owner S3 S1 || { echo "Bail out! lab_set_owner S3 S1"; exit 1; }
 

@@ -28,10 +28,7 @@ set -u
 # shellcheck source=tests/lab/lib.sh
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
 
-require_root
-[ -x "${PMTUD_NF:-}" ] || PMTUD_NF=${TOP_BUILDDIR:-.}/src/pmtud-nf
-lab_init 150
-lab_up deterministic || { echo "Bail out! lab_up failed"; exit 1; }
+lab_begin 150 deterministic
 
 STALL_MS=2000		# a rescued download takes ~10 ms here
 CONF=$LAB_DIR/x.json

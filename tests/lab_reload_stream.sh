@@ -19,10 +19,7 @@ set -u
 # shellcheck source=tests/lab/lib.sh
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
 
-require_root
-[ -x "${PMTUD_NF:-}" ] || PMTUD_NF=${TOP_BUILDDIR:-.}/src/pmtud-nf
-lab_init 150
-lab_up deterministic || { echo "Bail out! lab_up failed"; exit 1; }
+lab_begin 150 deterministic
 
 CONF=$LAB_DIR/stream.json
 N=4000			# PTBs per family and stream

@@ -16,9 +16,7 @@ set -u
 # shellcheck source=tests/lab/lib.sh
 . "${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/lib.sh"
 
-require_root
-lab_init 100
-lab_up deterministic || { echo "Bail out! lab_up failed"; exit 1; }
+lab_begin 100 deterministic
 
 STALL_MS=3000
 NFLOWS=16

@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "fairshare.h"
-#include "tap.h"
+#include "unit.h"
 
 #define NS		1000000000.0
 #define MAX_SRC		16

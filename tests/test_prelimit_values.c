@@ -31,7 +31,7 @@ static void src(double rate, double burst, uint64_t want_rate, uint32_t want_bur
 		fprintf(stderr, "iface_rate %g burst %g: got %llu/%u, want %llu/%u\n",
 			rate, burst, (unsigned long long)r, b,
 			(unsigned long long)want_rate, want_burst);
-		failures++;
+		(*unit_failures())++;
 	}
 }
 
@@ -47,7 +47,7 @@ static void all(uint32_t prelimit_rate, uint32_t want)
 	if (got != want) {
 		fprintf(stderr, "prelimit_rate %u: got %u, want %u\n",
 			prelimit_rate, got, want);
-		failures++;
+		(*unit_failures())++;
 	}
 }
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include "ratelimit.h"
 #include "siphash.h"
-#include "tap.h"
+#include "unit.h"
 
 #define NS	UINT64_C(1000000000)
 #define MS	UINT64_C(1000000)

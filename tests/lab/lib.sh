@@ -30,8 +30,11 @@
 #                  hash on their own header, not the quoted one).
 #
 # API (all functions return non-zero on failure; none exits but
-# require_root):
+# require_root and lab_begin):
 #   require_root            exit 77 unless root, or if PMTUD_SKIP_LAB=1
+#   lab_begin SECONDS [deterministic|multipath]   a lab test's opening:
+#                           require_root, lab_init SECONDS, lab_up; a
+#                           failed lab_up bails out (exit 1)
 #   lab_init [SECONDS]      temp dir, EXIT/INT/TERM trap running
 #                           lab_down, watchdog that ends the test after
 #                           SECONDS (default LAB_TIMEOUT or 120). Called
@@ -124,7 +127,8 @@
 # disowned except agents: wait on PIDs, never with a bare `wait`,
 # while an agent runs.
 #
-# Environment: XFER (default $TOP_BUILDDIR/tests/lab/xfer), PMTUD_NF,
+# Environment: XFER (default $TOP_BUILDDIR/tests/lab/xfer), PMTUD_NF
+# (default $TOP_BUILDDIR/src/pmtud-nf),
 # LAB_PFX (namespace prefix, default pm$$), LAB_BYTES (default 200000),
 # LAB_INPUT (nflog, the default, or nfqueue: the agents' input).
 # Every address is from a documentation prefix; nothing in the root
@@ -146,6 +150,7 @@ LAB_SEG_IF=eth0			# servers' segment interface
 LAB_EDGE_IF=c0			# E's bottleneck interface
 LAB_NCLIENT=32
 XFER=${XFER:-${TOP_BUILDDIR:-.}/tests/lab/xfer}
+[ -x "${PMTUD_NF:-}" ] || PMTUD_NF=${TOP_BUILDDIR:-.}/src/pmtud-nf
 LAB_DIR=
 LAB_MAIN_PID=$$
 LAB_WATCHDOG=
@@ -271,6 +276,13 @@ lab_down()
 }
 
 # shellcheck disable=SC2120
+lab_begin()
+{
+	require_root
+	lab_init "$1"
+	lab_up "${2:-deterministic}" || { echo "Bail out! lab_up failed"; exit 1; }
+}
+
 lab_init()
 {
 	local secs=${1:-${LAB_TIMEOUT:-120}}
