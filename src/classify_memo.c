@@ -137,6 +137,7 @@ classify_memo_find(const struct classify_memo *m, const uint8_t *pkt,
 		   size_t len, const struct pkt_meta *meta)
 {
 	const struct classify_memo_entry *e;
+	uint64_t hw[2];
 	bool v6;
 
 	if (len < V4_BYTES || !meta)
@@ -147,11 +148,13 @@ classify_memo_find(const struct classify_memo *m, const uint8_t *pkt,
 	    meta->hw_protocol != e->hw_protocol ||
 	    classify_eth_hdr(meta) != e->eth)
 		return NULL;
-	if (e->eth &&
-	    (meta->hwhdr_len != ETH_HLEN ||
-	     ((word(meta->hwhdr) & word(mask_eth)) ^ e->hw[0]) |
-	     ((word(meta->hwhdr + 6) & word(mask_eth + 8)) ^ e->hw[1])))
-		return NULL;
+	if (e->eth) {
+		if (meta->hwhdr_len != ETH_HLEN)
+			return NULL;
+		eth_words(hw, meta);
+		if ((hw[0] ^ e->hw[0]) | (hw[1] ^ e->hw[1]))
+			return NULL;
+	}
 	if (v6 ? differ(e->w, pkt, mask6, V6_BYTES)
 	       : differ(e->w, pkt, mask4, V4_BYTES))
 		return NULL;

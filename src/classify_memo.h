@@ -2,8 +2,8 @@
  * passed, so that its repetitions are known without classifying them.
  *
  * A router repeats one PTB for every oversized segment of a flow: the
- * quotes differ in the TCP sequence number, the IP IDs, lengths and
- * checksums, never in what the classifier reads. Under such a flood
+ * copies differ in the TCP sequence number, the IP IDs, TTLs, quoted
+ * lengths and checksums, none of which the classifier reads. Under such a flood
  * (the common one) the classifier and the dedup fingerprint were the
  * agent's largest cost per PTB; a masked compare replaces both.
  *
@@ -11,10 +11,10 @@
  *  - classify_memo_store() keeps a packet classify_headers() passed
  *    (REASON_FORWARD), with its ptb_info and a value of the caller's
  *    (the agent: the dedup fingerprint), when it has the common shape:
- *    an Ethernet header of 14 bytes or none the classifier reads; IPv4 with no options outside and
- *    inside the quote, or IPv6 with no extension header outside or
- *    inside the quote; a quoted L4 header with ports. Other packets
- *    are not kept (false).
+ *    an Ethernet header of 14 bytes, or none the classifier reads; IPv4
+ *    with no options outside and inside the quote, or IPv6 with no
+ *    extension header outside or inside the quote; a quoted L4 header
+ *    with ports. Other packets are not kept (false).
  *  - classify_memo_find() returns the entry whose packet agrees with
  *    pkt, len and meta on every byte and field classify_headers()
  *    reads for that shape (the masks in classify_memo.c, which follow

@@ -275,7 +275,6 @@ lab_down()
 	return 0
 }
 
-# shellcheck disable=SC2120
 lab_begin()
 {
 	require_root
@@ -283,6 +282,7 @@ lab_begin()
 	lab_up "${2:-deterministic}" || { echo "Bail out! lab_up failed"; exit 1; }
 }
 
+# shellcheck disable=SC2120
 lab_init()
 {
 	local secs=${1:-${LAB_TIMEOUT:-120}}
